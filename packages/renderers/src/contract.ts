@@ -1,0 +1,83 @@
+import type { Readable, Writable } from 'node:stream';
+import type { ZodType } from 'zod';
+import type { AssetMetadata, AssetRole } from '@kiln/shared';
+
+export interface OutputOptions {
+  role: AssetRole;
+  contentType: string;
+  /** A file name for downloads (`Content-Disposition`); the storage key is made by the server. */
+  filename: string;
+}
+
+/** An asset the renderer may read as input (always one of the job's own company). */
+export interface InputAsset {
+  id: string;
+  contentType: string;
+  byteSize: number;
+  metadata: AssetMetadata;
+  stream: Readable;
+}
+
+/**
+ * What a renderer gets from the runtime. Renderers are pure: no HTTP, SQL or tenants; everything
+ * they touch outside their own process memory comes through here.
+ */
+export interface RenderContext {
+  /** Fires on cancel and on timeout; a renderer stops promptly and kills any child process. */
+  signal: AbortSignal;
+  /** Reports real progress, `fraction` in 0..1, `stage` a short word ("layout", "encode"). */
+  progress(fraction: number, stage: string): void;
+  /** Opens a stream into storage for one output; the bytes go to storage as they are written. */
+  output(options: OutputOptions): Writable;
+  /** Reads an earlier asset of the same company; rejects with code `asset_not_found` otherwise. */
+  readAsset(assetId: string): Promise<InputAsset>;
+  /** A private scratch directory, removed after the job. */
+  tmpDir: string;
+  log(line: string): void;
+}
+
+export interface RenderResult {
+  /** Metadata per output role (width/height/durationMs/pages …), recorded on the asset rows. */
+  metadata?: Partial<Record<AssetRole, AssetMetadata>>;
+}
+
+export interface Renderer<Input = unknown> {
+  kind: string;
+  description: string;
+  /** Validates (and defaults) the job's `input`; exposed as JSON Schema by `GET /api/renderers`. */
+  inputSchema: ZodType<Input>;
+  /** A working input, shown to users and exercised by tests. */
+  example: Input;
+  /** Asset ids the input refers to; the API checks they belong to the company before queueing. */
+  assetRefs?(input: Input): string[];
+  /** Checks that need more than the schema (e.g. compiling a chart spec); throw RenderError. */
+  preflight?(input: Input): Promise<void> | void;
+  render(input: Input, ctx: RenderContext): Promise<RenderResult | void>;
+}
+
+/**
+ * A renderer's failure. `retryable` failures go back to the queue with backoff; others fail the
+ * job at once (bad input will not get better by trying again).
+ */
+export class RenderError extends Error {
+  constructor(
+    public readonly code: string,
+    message: string,
+    public readonly options: { retryable?: boolean; details?: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'RenderError';
+  }
+  get retryable(): boolean {
+    return this.options.retryable ?? false;
+  }
+}
+
+/** Throws the signal's reason when it has fired; call between stages. */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason ?? new Error('aborted');
+}
+
+export function defineRenderer<Input>(renderer: Renderer<Input>): Renderer<Input> {
+  return renderer;
+}

@@ -1,0 +1,13 @@
+import type { Renderer } from './contract.js';
+import { imageRenderer } from './image/image-renderer.js';
+
+/** Every renderer Kiln ships, by kind. The server builds its registry from this list. */
+export function builtInRenderers(): Renderer<any>[] {
+  return [imageRenderer];
+}
+
+export type RendererRegistry = ReadonlyMap<string, Renderer<any>>;
+
+export function createRendererRegistry(renderers: Renderer<any>[] = builtInRenderers()): RendererRegistry {
+  return new Map(renderers.map((r) => [r.kind, r]));
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { JOB_STATUSES, ASSET_ROLES } from './job-status.js';
+import { DEFAULT_LIST_LIMIT, MAX_JOB_TIMEOUT_MS, MAX_LIST_LIMIT } from './limits.js';
+
+export const uuidSchema = z.string().uuid();
+
+/** Free-form ids that link content to the platform's task or conversation. */
+const externalIdSchema = z.string().min(1).max(200);
+
+export const createJobBodySchema = z
+  .object({
+    kind: z.string().min(1).max(64),
+    input: z.unknown(),
+    sourceTaskId: externalIdSchema.optional(),
+    priority: z.number().int().min(-100).max(100).optional(),
+    timeoutMs: z.number().int().min(100).max(MAX_JOB_TIMEOUT_MS).optional(),
+    maxAttempts: z.number().int().min(1).max(10).optional(),
+    webhookUrl: z.string().url().max(2000).optional(),
+  })
+  .strict();
+export type CreateJobBody = z.infer<typeof createJobBodySchema>;
+
+export const listJobsQuerySchema = z.object({
+  status: z.enum(JOB_STATUSES).optional(),
+  kind: z.string().max(64).optional(),
+  sourceTaskId: externalIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  cursor: z.string().max(200).optional(),
+});
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
+
+export const listAssetsQuerySchema = z.object({
+  sourceTaskId: externalIdSchema.optional(),
+  jobId: uuidSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  cursor: z.string().max(200).optional(),
+});
+export type ListAssetsQuery = z.infer<typeof listAssetsQuerySchema>;
+
+export const createCompanyBodySchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    maxConcurrentJobs: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+export type CreateCompanyBody = z.infer<typeof createCompanyBodySchema>;
+
+/** Width, height, duration and page count, as far as they apply to an output. */
+export const assetMetadataSchema = z
+  .object({
+    width: z.number().int().optional(),
+    height: z.number().int().optional(),
+    format: z.string().optional(),
+    durationMs: z.number().optional(),
+    pages: z.number().int().optional(),
+    sampleRate: z.number().int().optional(),
+    fps: z.number().optional(),
+  })
+  .catchall(z.unknown());
+export type AssetMetadata = z.infer<typeof assetMetadataSchema>;
+
+export interface AssetView {
+  id: string;
+  companyId: string;
+  jobId: string | null;
+  sourceTaskId: string | null;
+  role: (typeof ASSET_ROLES)[number];
+  contentType: string;
+  byteSize: number;
+  sha256: string;
+  filename: string;
+  metadata: AssetMetadata;
+  url: string;
+  createdAt: string;
+}
+
+export interface JobView {
+  id: string;
+  companyId: string;
+  kind: string;
+  status: (typeof JOB_STATUSES)[number];
+  progress: number;
+  stage: string | null;
+  attempt: number;
+  maxAttempts: number;
+  priority: number;
+  timeoutMs: number;
+  input: unknown;
+  sourceTaskId: string | null;
+  error: { code: string; message: string } | null;
+  assets: AssetView[];
+  cancelRequested: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export interface CreateJobResponse {
+  jobId: string;
+  status: (typeof JOB_STATUSES)[number];
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface CompanyView {
+  id: string;
+  name: string;
+  maxConcurrentJobs: number;
+  createdAt: string;
+}
+
+export interface RendererView {
+  kind: string;
+  description: string;
+  inputSchema: unknown;
+  example: unknown;
+}

@@ -1,0 +1,35 @@
+/**
+ * The registry of stable error codes. A code, once published, keeps its meaning and status;
+ * clients branch on `code`, never on `message`.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, message: 'The request is not valid.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  unknown_kind: { status: 400, message: 'No renderer handles this kind.' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  unauthorized: { status: 401, message: 'A valid API key is required.' },
+  forbidden: { status: 403, message: 'This key may not do that.' },
+  not_found: { status: 404, message: 'Not found.' },
+  company_not_found: { status: 404, message: 'Company not found.' },
+  job_not_found: { status: 404, message: 'Content job not found.' },
+  asset_not_found: { status: 404, message: 'Asset not found.' },
+  idempotency_conflict: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
+  job_not_cancelable: { status: 409, message: 'The job has already ended.' },
+  range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable.' },
+  internal_error: { status: 500, message: 'Internal error.' },
+  not_ready: { status: 503, message: 'The service is not ready.' },
+  // Job failure codes (stored on the job, not HTTP responses).
+  render_failed: { status: 500, message: 'The renderer failed.' },
+  timeout: { status: 500, message: 'The job ran longer than its timeout.' },
+  worker_lost: { status: 500, message: 'The worker running the job stopped.' },
+  asset_too_large: { status: 500, message: 'The output exceeded the size limit.' },
+  canceled: { status: 500, message: 'The job was canceled.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The body of every error response. */
+export interface ErrorBody {
+  error: { code: ErrorCode | string; message: string; details?: unknown };
+}

@@ -1,0 +1,6 @@
+export * from './job-status.js';
+export * from './events.js';
+export * from './limits.js';
+export * from './error-codes.js';
+export * from './api-schemas.js';
+export * from './renderer-inputs/index.js';

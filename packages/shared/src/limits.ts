@@ -1,0 +1,10 @@
+/** Defaults shared by server, client and UI. Config may override the server-side ones. */
+export const DEFAULT_MAX_GENERATED_ASSET_BYTES = 500 * 1024 * 1024;
+export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60 * 1000;
+export const MAX_JOB_TIMEOUT_MS = 60 * 60 * 1000;
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_MAX_CONCURRENT_JOBS = 4;
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 200;
+/** Largest JSON request body the API accepts (inline SVG, Markdown and chart data live here). */
+export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
