@@ -1,1 +1,3 @@
 export * from './image.js';
+export * from './speech.js';
+export * from './video.js';
