@@ -1,0 +1,5 @@
+export * from './companies.js';
+export * from './api-keys.js';
+export * from './content-jobs.js';
+export * from './content-job-events.js';
+export * from './assets.js';

@@ -1,0 +1,22 @@
+import type { Database } from '@kiln/db';
+import type { RendererRegistry } from '@kiln/renderers';
+import type { Config } from './config.js';
+import type { EventHub } from './services/events/event-hub.js';
+import type { StorageService } from './services/storage/storage-service.js';
+import type { JobService } from './services/jobs/job-service.js';
+import type { CompanyService } from './services/companies/company-service.js';
+import type { ApiKeyService } from './services/auth/api-key-service.js';
+
+/** Everything the HTTP layer needs, passed in explicitly (tests build the same thing). */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  storage: StorageService;
+  renderers: RendererRegistry;
+  hub: EventHub;
+  jobs: JobService;
+  companies: CompanyService;
+  keys: ApiKeyService;
+  /** Whether this process's worker is running (null when started with --no-worker). */
+  workerRunning: (() => boolean) | null;
+}

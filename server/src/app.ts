@@ -1,0 +1,41 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { MAX_REQUEST_BODY_BYTES } from '@kiln/shared';
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from './app-deps.js';
+import { KilnError } from './errors.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { installAuth } from './http/auth.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { companiesRoutes } from './routes/companies-routes.js';
+import { contentJobsRoutes } from './routes/content-jobs-routes.js';
+import { eventsRoutes } from './routes/events-routes.js';
+import { assetsRoutes } from './routes/assets-routes.js';
+import { renderersRoutes } from './routes/renderers-routes.js';
+
+/** The HTTP app. Everything it uses comes in through `deps`; it starts no background work itself. */
+export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    genReqId: () => randomUUID(),
+  });
+  // JSON only. An empty body is "no body" (the cancel route takes none), not a parse error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json'], { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(KilnError.of('invalid_json'), undefined);
+    }
+  });
+  installErrorHandler(app);
+  installAuth(app, { mode: deps.config.deploymentMode, keys: deps.keys });
+  await app.register(healthRoutes(deps));
+  await app.register(companiesRoutes(deps));
+  await app.register(contentJobsRoutes(deps));
+  await app.register(eventsRoutes(deps));
+  await app.register(assetsRoutes(deps));
+  await app.register(renderersRoutes(deps));
+  return app;
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import path from 'node:path';
+import { DEFAULT_MAX_GENERATED_ASSET_BYTES } from '@kiln/shared';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+const envSchema = z
+  .object({
+    KILN_HOST: z.string().min(1).default('127.0.0.1'),
+    KILN_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+    KILN_DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z.string().url().optional(),
+    KILN_STORAGE_PROVIDER: z.enum(['local']).default('local'),
+    MAX_GENERATED_ASSET_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_GENERATED_ASSET_BYTES),
+    KILN_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    KILN_DEPLOYMENT_MODE: z.enum(['local_trusted', 'authenticated']).default('local_trusted'),
+    KILN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Seconds between SSE keep-alive comments. */
+    KILN_SSE_KEEPALIVE_SECONDS: z.coerce.number().positive().default(15),
+    /** How long a file may exist without an asset row before the sweeper deletes it. */
+    KILN_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(1).default(3600),
+    /** Public base URL used in asset links; defaults to relative paths. */
+    KILN_PUBLIC_URL: z.string().url().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.KILN_DEPLOYMENT_MODE === 'local_trusted' && !LOOPBACK_HOSTS.has(env.KILN_HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KILN_HOST'],
+        message: `local_trusted mode serves every request as admin, so it only binds loopback; got ${env.KILN_HOST}. Set KILN_DEPLOYMENT_MODE=authenticated to listen on other interfaces.`,
+      });
+    }
+  });
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  storageProvider: 'local';
+  storageDir: string;
+  maxGeneratedAssetBytes: number;
+  workerConcurrency: number;
+  deploymentMode: 'local_trusted' | 'authenticated';
+  logLevel: string;
+  sseKeepAliveMs: number;
+  orphanGraceMs: number;
+  publicUrl: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates every setting once; nothing else in Kiln reads `process.env`. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid Kiln configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.KILN_DATA_DIR);
+  return {
+    host: e.KILN_HOST,
+    port: e.KILN_PORT,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    storageProvider: e.KILN_STORAGE_PROVIDER,
+    storageDir: path.join(dataDir, 'storage'),
+    maxGeneratedAssetBytes: e.MAX_GENERATED_ASSET_BYTES,
+    workerConcurrency: e.KILN_WORKER_CONCURRENCY,
+    deploymentMode: e.KILN_DEPLOYMENT_MODE,
+    logLevel: e.KILN_LOG_LEVEL,
+    sseKeepAliveMs: e.KILN_SSE_KEEPALIVE_SECONDS * 1000,
+    orphanGraceMs: e.KILN_ORPHAN_GRACE_SECONDS * 1000,
+    publicUrl: e.KILN_PUBLIC_URL,
+  };
+}

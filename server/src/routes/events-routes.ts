@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isTerminalStatus } from '@kiln/shared';
+import { validationFailed } from '../errors.js';
+import { openSseStream } from '../http/sse-stream.js';
+import { streamEvents } from '../services/events/event-stream.js';
+import { listJobs } from '../services/jobs/job-store.js';
+import type { AppDeps } from '../app-deps.js';
+import { companyFromRequest } from './company-scope.js';
+
+/** `Last-Event-ID` (what EventSource sends on reconnect) wins over `?since=`. */
+function resumePoint(request: FastifyRequest): string | null {
+  const header = request.headers['last-event-id'];
+  const raw = (typeof header === 'string' && header.trim()) || (request.query as { since?: string }).since;
+  if (raw === undefined || raw === '') return null;
+  if (!/^\d{1,18}$/.test(String(raw))) {
+    throw validationFailed([{ path: ['Last-Event-ID'], message: 'An event id is a positive integer.' }]);
+  }
+  return String(raw);
+}
+
+export function eventsRoutes(deps: AppDeps) {
+  const keepAliveMs = deps.config.sseKeepAliveMs;
+
+  return async (app: FastifyInstance) => {
+    app.get('/api/companies/:companyId/content-jobs/:jobId/events', async (request, reply) => {
+      const companyId = await companyFromRequest(deps, request);
+      const { jobId } = request.params as { jobId: string };
+      const since = resumePoint(request);
+      await deps.jobs.requireJob(companyId, jobId); // 404 as JSON, before the stream opens
+      const sse = openSseStream(request, reply, { keepAliveMs });
+      await streamEvents({
+        hub: deps.hub,
+        pool: deps.database.pool,
+        sse,
+        companyId,
+        jobId,
+        replayAfter: since ?? '0',
+        snapshot: async () => {
+          const job = await deps.jobs.get(companyId, jobId);
+          return { data: job, terminal: isTerminalStatus(job.status) };
+        },
+      }).catch((err) => request.log.error({ err }, 'job event stream failed'));
+    });
+
+    app.get('/api/companies/:companyId/events', async (request, reply) => {
+      const companyId = await companyFromRequest(deps, request);
+      const since = resumePoint(request);
+      const sse = openSseStream(request, reply, { keepAliveMs });
+      await streamEvents({
+        hub: deps.hub,
+        pool: deps.database.pool,
+        sse,
+        companyId,
+        replayAfter: since,
+        snapshot: async () => {
+          const [queued, running] = await Promise.all(
+            (['queued', 'running'] as const).map((status) => listJobs(deps.database.pool, companyId, { status, limit: 200 })),
+          );
+          const active = [...running!, ...queued!].map((j) => deps.jobs.toView(j, []));
+          return { data: { companyId, activeJobs: active }, terminal: false };
+        },
+      }).catch((err) => request.log.error({ err }, 'company event stream failed'));
+    });
+  };
+}

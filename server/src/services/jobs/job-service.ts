@@ -1,0 +1,170 @@
+import {
+  DEFAULT_JOB_TIMEOUT_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  createJobBodySchema,
+  type CreateJobResponse,
+  type JobView,
+  type ListJobsQuery,
+  type Page,
+} from '@kiln/shared';
+import { RenderError, type RendererRegistry } from '@kiln/renderers';
+import { KilnError, issuesToDetails, validationFailed } from '../../errors.js';
+import { findAssetIds, listAssetsOfJobs, toAssetView, type AssetRow } from '../assets/asset-store.js';
+import { isUuid } from '../companies/company-service.js';
+import type { JobRow, Queryable } from './job-row.js';
+import { transitionJob } from './job-lifecycle.js';
+import { findJob, flagCancelRequested, insertJob, listJobs, requestHash } from './job-store.js';
+
+export interface JobServiceDeps {
+  pool: Queryable;
+  renderers: RendererRegistry;
+  baseUrl?: string;
+}
+
+export interface CreateJobOutcome {
+  response: CreateJobResponse;
+  /** False for an idempotent replay of an earlier request. */
+  created: boolean;
+}
+
+/** Creating, reading, listing and canceling jobs: what the HTTP routes (and the CLI) call. */
+export function jobService(deps: JobServiceDeps) {
+  const { pool, renderers } = deps;
+
+  function toView(job: JobRow, assets: AssetRow[]): JobView {
+    return {
+      id: job.id,
+      companyId: job.companyId,
+      kind: job.kind,
+      status: job.status,
+      progress: job.progress,
+      stage: job.stage,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      priority: job.priority,
+      timeoutMs: job.timeoutMs,
+      input: job.input,
+      sourceTaskId: job.sourceTaskId,
+      error: job.errorCode && job.status !== 'done' ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
+      assets: assets.map((a) => toAssetView(a, deps.baseUrl)),
+      cancelRequested: job.cancelRequestedAt !== null,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: job.startedAt?.toISOString() ?? null,
+      finishedAt: job.finishedAt?.toISOString() ?? null,
+      updatedAt: job.updatedAt.toISOString(),
+    };
+  }
+
+  async function requireJob(companyId: string, jobId: string): Promise<JobRow> {
+    const job = isUuid(jobId) ? await findJob(pool, companyId, jobId) : null;
+    if (!job) throw KilnError.of('job_not_found');
+    return job;
+  }
+
+  /** Checks the request fully (schema, kind, renderer input, preflight, asset ownership) before queueing. */
+  async function validate(companyId: string, rawBody: unknown) {
+    const parsed = createJobBodySchema.safeParse(rawBody);
+    if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues));
+    const body = parsed.data;
+    const renderer = renderers.get(body.kind);
+    if (!renderer) {
+      const known = [...renderers.keys()];
+      throw KilnError.of('unknown_kind', `Unknown kind "${body.kind}". Known kinds: ${known.join(', ')}.`, { knownKinds: known });
+    }
+    const input = renderer.inputSchema.safeParse(body.input);
+    if (!input.success) throw validationFailed(issuesToDetails(input.error.issues, ['input']), `Invalid input for kind "${body.kind}".`);
+    try {
+      await renderer.preflight?.(input.data);
+    } catch (err) {
+      if (err instanceof RenderError && err.code === 'validation_failed') {
+        throw validationFailed(err.options.details ?? [{ path: ['input'], message: err.message }], err.message);
+      }
+      if (err instanceof RenderError && err.code === 'asset_not_found') throw KilnError.of('asset_not_found', err.message);
+      throw err;
+    }
+    const refs = [...new Set(renderer.assetRefs?.(input.data) ?? [])];
+    if (refs.length > 0) {
+      const found = await findAssetIds(pool, companyId, refs.filter(isUuid));
+      const missing = refs.filter((id) => !found.has(id));
+      if (missing.length > 0) {
+        throw KilnError.of('asset_not_found', `Referenced asset(s) not found: ${missing.join(', ')}.`, { assetIds: missing });
+      }
+    }
+    return body;
+  }
+
+  return {
+    toView,
+
+    async create(
+      companyId: string,
+      rawBody: unknown,
+      options: { idempotencyKey?: string; requestedBy?: string } = {},
+    ): Promise<CreateJobOutcome> {
+      const body = await validate(companyId, rawBody);
+      const hash = options.idempotencyKey ? requestHash(body) : null;
+      const { job, created } = await insertJob(pool, {
+        companyId,
+        kind: body.kind,
+        input: body.input,
+        priority: body.priority ?? 0,
+        timeoutMs: body.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+        maxAttempts: body.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        sourceTaskId: body.sourceTaskId ?? null,
+        idempotencyKey: options.idempotencyKey ?? null,
+        requestHash: hash,
+        webhookUrl: null,
+        requestedBy: options.requestedBy ?? null,
+      });
+      if (!created && job.requestHash !== hash) throw KilnError.of('idempotency_conflict');
+      return { response: { jobId: job.id, status: 'queued', createdAt: job.createdAt.toISOString() }, created };
+    },
+
+    async get(companyId: string, jobId: string): Promise<JobView> {
+      const job = await requireJob(companyId, jobId);
+      return toView(job, await listAssetsOfJobs(pool, companyId, [job.id]));
+    },
+
+    requireJob,
+
+    async list(companyId: string, query: ListJobsQuery): Promise<Page<JobView>> {
+      if (query.cursor && !isUuid(query.cursor)) throw validationFailed([{ path: ['cursor'], message: 'Invalid cursor.' }]);
+      const rows = await listJobs(pool, companyId, { ...query, afterId: query.cursor, limit: query.limit + 1 });
+      const page = rows.slice(0, query.limit);
+      const assets = await listAssetsOfJobs(pool, companyId, page.map((j) => j.id));
+      const byJob = new Map<string, AssetRow[]>();
+      for (const a of assets) byJob.set(a.sourceJobId!, [...(byJob.get(a.sourceJobId!) ?? []), a]);
+      return {
+        items: page.map((j) => toView(j, byJob.get(j.id) ?? [])),
+        nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null,
+      };
+    },
+
+    /**
+     * A queued job is canceled at once; a running one is flagged and its worker fires the job's
+     * AbortSignal (NOTIFY, with the 2 s heartbeat as backstop) and records `canceled`.
+     */
+    async cancel(companyId: string, jobId: string): Promise<JobView> {
+      for (let i = 0; i < 3; i++) {
+        const job = await requireJob(companyId, jobId);
+        if (job.status === 'queued') {
+          const r = await transitionJob(pool, {
+            jobId, from: 'queued', to: 'canceled',
+            fields: { errorCode: 'canceled', errorMessage: 'Canceled on request.' },
+            event: { type: 'content_job.canceled', payload: {} },
+          });
+          if (r) return toView(r.job, []);
+          continue; // Claimed meanwhile: now running, try again.
+        }
+        if (job.status === 'running') {
+          if (await flagCancelRequested(pool, companyId, jobId)) return this.get(companyId, jobId);
+          continue;
+        }
+        throw KilnError.of('job_not_cancelable', `The job has already ended (${job.status}).`);
+      }
+      throw KilnError.of('job_not_cancelable', 'The job changed state while canceling; try again.');
+    },
+  };
+}
+
+export type JobService = ReturnType<typeof jobService>;

@@ -1,0 +1,42 @@
+import type { AssetMetadata } from '@kiln/shared';
+import type { OutputOptions, RenderResult } from '@kiln/renderers';
+
+/**
+ * Messages between the job runner (main thread) and a render thread. Bytes cross as transferred
+ * ArrayBuffers; outputs are flow-controlled by acknowledgements so a fast renderer cannot pile
+ * its whole file up in the main thread's memory.
+ */
+export type ToThread =
+  | { type: 'render'; kind: string; input: unknown; tmpDir: string }
+  | { type: 'abort'; reason: string }
+  | { type: 'output-ack'; streamId: number; bytes: number }
+  | { type: 'output-failed'; streamId: number; message: string }
+  | { type: 'asset-meta'; reqId: number; id: string; contentType: string; byteSize: number; metadata: AssetMetadata }
+  | { type: 'asset-chunk'; reqId: number; chunk: Uint8Array }
+  | { type: 'asset-end'; reqId: number }
+  | { type: 'asset-error'; reqId: number; code: string; message: string };
+
+export type FromThread =
+  | { type: 'ready' }
+  | { type: 'progress'; fraction: number; stage: string }
+  | { type: 'log'; line: string }
+  | { type: 'output-open'; streamId: number; options: OutputOptions }
+  | { type: 'output-chunk'; streamId: number; chunk: Uint8Array }
+  | { type: 'output-end'; streamId: number }
+  | { type: 'output-abort'; streamId: number; message: string }
+  | { type: 'asset-read'; reqId: number; assetId: string }
+  | { type: 'asset-pull'; reqId: number }
+  | { type: 'asset-cancel'; reqId: number }
+  | { type: 'done'; result: RenderResult | null }
+  | { type: 'failed'; error: SerializedRenderError };
+
+export interface SerializedRenderError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  aborted: boolean;
+  details?: unknown;
+}
+
+/** Bytes a render thread may have sent for one output before it waits for acknowledgement. */
+export const OUTPUT_WINDOW_BYTES = 1024 * 1024;

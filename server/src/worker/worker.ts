@@ -1,0 +1,218 @@
+import { hostname } from 'node:os';
+import { randomInt } from 'node:crypto';
+import path from 'node:path';
+import type pg from 'pg';
+import type { Database } from '@kiln/db';
+import { claimJobs, heartbeat, reapLostJobs, WORKER_LOCK_CLASS, type TransactionRunner } from '../services/jobs/job-queue.js';
+import { CHANNELS } from '../services/jobs/job-row.js';
+import type { StorageService } from '../services/storage/storage-service.js';
+import { createTransactionRunner } from '../db/transactions.js';
+import { createRenderPool, type RenderPool } from './render-pool.js';
+import { JobAbort, runJob } from './job-runner.js';
+import { sweepOrphans } from './orphan-sweeper.js';
+
+export interface WorkerOptions {
+  database: Database;
+  storage: StorageService;
+  concurrency: number;
+  maxAssetBytes: number;
+  dataDir: string;
+  orphanGraceMs: number;
+  log: {
+    info(obj: Record<string, unknown>, msg: string): void;
+    warn(obj: Record<string, unknown>, msg: string): void;
+    error(obj: Record<string, unknown>, msg: string): void;
+  };
+  /** Tests shorten these; production uses the ARCHITECTURE values. */
+  pollIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  reapIntervalMs?: number;
+  sweepIntervalMs?: number;
+}
+
+export interface Worker {
+  readonly id: string;
+  start(): Promise<void>;
+  /** Stops claiming; running jobs are handed back to the queue after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  running(): boolean;
+  activeJobIds(): string[];
+}
+
+/**
+ * The worker runtime: claims jobs up to its concurrency, runs them in render threads, sends one
+ * heartbeat query every 2 s for all of them, and reaps jobs of dead workers. It holds a session
+ * advisory lock on a dedicated connection for its whole life; that lock is how other workers
+ * know it is alive. The same connection LISTENs for queue wake-ups and cancellations.
+ */
+export function createWorker(opts: WorkerOptions): Worker {
+  const lockKey = randomInt(1, 2 ** 31 - 1);
+  const id = `w${lockKey}@${hostname()}:${process.pid}`;
+  const tx: TransactionRunner = createTransactionRunner(opts.database);
+  const pool = opts.database.pool;
+  const active = new Map<string, AbortController>();
+  const timers: NodeJS.Timeout[] = [];
+  let renderPool: RenderPool | null = null;
+  let lockClient: pg.Client | null = null;
+  let started = false;
+  let stopping = false;
+  let claiming = false;
+  let claimAgain = false;
+  let reaping = false;
+
+  const log = opts.log;
+
+  async function connectLockClient() {
+    const client = await opts.database.connectDedicated();
+    client.on('error', (err) => {
+      log.error({ err: err.message, workerId: id }, 'worker connection lost; reconnecting');
+      lockClient = null;
+      setTimeout(() => void reconnect(), 500);
+    });
+    await client.query('SELECT pg_advisory_lock($1, $2)', [WORKER_LOCK_CLASS, lockKey]);
+    client.on('notification', (msg) => {
+      if (msg.channel === CHANNELS.queue) triggerClaim();
+      else if (msg.channel === CHANNELS.cancel && msg.payload) active.get(msg.payload)?.abort(new JobAbort('canceled'));
+    });
+    await client.query(`LISTEN ${CHANNELS.queue}`);
+    await client.query(`LISTEN ${CHANNELS.cancel}`);
+    lockClient = client;
+  }
+
+  async function reconnect() {
+    if (stopping || lockClient) return;
+    try {
+      await connectLockClient();
+      triggerClaim();
+    } catch {
+      setTimeout(() => void reconnect(), 1000);
+    }
+  }
+
+  function triggerClaim() {
+    if (!started || stopping) return;
+    if (claiming) {
+      claimAgain = true;
+      return;
+    }
+    void claimLoop();
+  }
+
+  async function claimLoop() {
+    claiming = true;
+    try {
+      do {
+        claimAgain = false;
+        const free = opts.concurrency - active.size;
+        if (free <= 0 || !lockClient) break;
+        const jobs = await claimJobs(tx, id, free);
+        for (const job of jobs) {
+          const controller = new AbortController();
+          active.set(job.id, controller);
+          void runJob(
+            {
+              pool,
+              tx,
+              storage: opts.storage,
+              renderPool: renderPool!,
+              workerId: id,
+              maxAssetBytes: opts.maxAssetBytes,
+              tmpRoot: path.join(opts.dataDir, 'tmp'),
+              log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
+            },
+            job,
+            controller,
+          )
+            .catch((err) => log.error({ jobId: job.id, err: String(err) }, 'job runner failed'))
+            .finally(() => {
+              active.delete(job.id);
+              triggerClaim();
+            });
+        }
+        if (jobs.length === free) claimAgain = true;
+      } while (claimAgain && !stopping);
+    } catch (err) {
+      log.warn({ err: String(err), workerId: id }, 'claim failed');
+    } finally {
+      claiming = false;
+    }
+  }
+
+  async function beat() {
+    if (active.size === 0) return;
+    try {
+      const hb = await heartbeat(pool, id);
+      for (const [jobId, controller] of active) {
+        if (hb.cancelRequested.has(jobId)) controller.abort(new JobAbort('canceled'));
+        else if (!hb.owned.has(jobId)) controller.abort(new JobAbort('lost'));
+      }
+    } catch (err) {
+      log.warn({ err: String(err), workerId: id }, 'heartbeat failed');
+    }
+  }
+
+  async function reap() {
+    if (reaping) return;
+    reaping = true;
+    try {
+      const n = await reapLostJobs(tx, pool, id);
+      if (n > 0) {
+        log.info({ workerId: id, jobs: n }, 'requeued jobs of a lost worker');
+        triggerClaim();
+      }
+    } catch (err) {
+      log.warn({ err: String(err), workerId: id }, 'reaper failed');
+    } finally {
+      reaping = false;
+    }
+  }
+
+  async function sweep() {
+    try {
+      const r = await sweepOrphans({ pool, storage: opts.storage, graceMs: opts.orphanGraceMs });
+      if (r.orphans + r.partials > 0) log.info({ ...r }, 'swept orphaned files');
+    } catch (err) {
+      log.warn({ err: String(err) }, 'orphan sweep failed');
+    }
+  }
+
+  return {
+    id,
+    async start() {
+      renderPool = createRenderPool({ size: opts.concurrency });
+      await renderPool.warm();
+      await connectLockClient();
+      started = true;
+      const every = (ms: number, fn: () => unknown) => {
+        const t = setInterval(fn, ms);
+        t.unref();
+        timers.push(t);
+      };
+      every(opts.pollIntervalMs ?? 2000, triggerClaim);
+      every(opts.heartbeatIntervalMs ?? 2000, beat);
+      every(opts.reapIntervalMs ?? 1000, reap);
+      every(opts.sweepIntervalMs ?? 10 * 60_000, sweep);
+      void reap();
+      triggerClaim();
+    },
+    async stop(graceMs = 5000) {
+      if (stopping) return;
+      stopping = true;
+      for (const t of timers) clearInterval(t);
+      const deadline = Date.now() + graceMs;
+      while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const controller of active.values()) controller.abort(new JobAbort('shutdown'));
+      while (active.size > 0) await new Promise((r) => setTimeout(r, 20));
+      await renderPool?.close();
+      const c = lockClient;
+      lockClient = null;
+      if (c) {
+        c.removeAllListeners('error');
+        c.on('error', () => undefined);
+        await c.end().catch(() => undefined);
+      }
+    },
+    running: () => started && !stopping && lockClient !== null,
+    activeJobIds: () => [...active.keys()],
+  };
+}
