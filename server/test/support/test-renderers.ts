@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { once } from 'node:events';
+import { defineRenderer, RenderError, throwIfAborted, type Renderer } from '@kiln/renderers';
+
+/**
+ * Renderer kinds that exist only in the integration tests, loaded through `rendererModules`:
+ * they make a job slow, fail, oversized or stuck on purpose, which the real renderers can't be
+ * asked to do on demand.
+ */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+const slow = defineRenderer({
+  kind: 'test-slow',
+  description: 'Waits in steps, reporting progress, then writes a small text file.',
+  inputSchema: z.object({ ms: z.number().int().min(0).max(600_000), steps: z.number().int().min(1).max(100).default(5) }),
+  example: { ms: 100, steps: 2 },
+  async render(input, ctx) {
+    for (let i = 0; i < input.steps; i++) {
+      await sleep(input.ms / input.steps, ctx.signal);
+      ctx.progress((i + 1) / input.steps, `step-${i + 1}`);
+    }
+    const out = ctx.output({ role: 'primary', contentType: 'text/plain', filename: 'slow.txt' });
+    out.end(`slept ${input.ms} ms\n`);
+    await once(out, 'finish');
+  },
+});
+
+const fail = defineRenderer({
+  kind: 'test-fail',
+  description: 'Fails with the given code, optionally after writing part of an output.',
+  inputSchema: z.object({ code: z.string().default('render_failed'), retryable: z.boolean().default(false), partial: z.boolean().default(false) }),
+  example: { code: 'render_failed', retryable: false, partial: false },
+  async render(input, ctx) {
+    if (input.partial) {
+      const out = ctx.output({ role: 'primary', contentType: 'application/octet-stream', filename: 'partial.bin' });
+      out.write(Buffer.alloc(10_000, 1));
+      out.end();
+      await once(out, 'finish');
+    }
+    throw new RenderError(input.code, `asked to fail with ${input.code}`, { retryable: input.retryable });
+  },
+});
+
+const bytes = defineRenderer({
+  kind: 'test-bytes',
+  description: 'Streams N bytes in 64 KiB chunks.',
+  inputSchema: z.object({ bytes: z.number().int().min(0).max(2 ** 31) }),
+  example: { bytes: 1024 },
+  async render(input, ctx) {
+    const out = ctx.output({ role: 'primary', contentType: 'application/octet-stream', filename: 'bytes.bin' });
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    let left = input.bytes;
+    while (left > 0) {
+      throwIfAborted(ctx.signal);
+      const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= part.length;
+      if (!out.write(part)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+  },
+});
+
+const spin = defineRenderer({
+  kind: 'test-spin',
+  description: 'Busy-loops synchronously, deaf to its AbortSignal (a stuck renderer).',
+  inputSchema: z.object({ ms: z.number().int().min(0).max(600_000) }),
+  example: { ms: 10 },
+  async render(input) {
+    const end = Date.now() + input.ms;
+    while (Date.now() < end) {
+      /* stuck on purpose */
+    }
+  },
+});
+
+const copyAsset = defineRenderer({
+  kind: 'test-copy',
+  description: 'Copies an existing asset of the company.',
+  inputSchema: z.object({ assetId: z.string() }),
+  example: { assetId: '00000000-0000-0000-0000-000000000000' },
+  assetRefs: (input) => [input.assetId],
+  async render(input, ctx) {
+    const src = await ctx.readAsset(input.assetId);
+    const out = ctx.output({ role: 'primary', contentType: src.contentType, filename: 'copy.bin' });
+    src.stream.pipe(out);
+    await once(out, 'finish');
+  },
+});
+
+export const renderers: Renderer<any>[] = [slow, fail, bytes, spin, copyAsset];
