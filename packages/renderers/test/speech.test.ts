@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { z } from 'zod';
 import { speechRenderer } from '../src/speech/speech-renderer.js';
 import { probeMedia } from '../src/media/probe-media.js';
 import { RenderError, type RenderContext } from '../src/contract.js';
@@ -100,6 +101,12 @@ describe('speech renderer', () => {
     expect(speechRenderer.inputSchema.safeParse({ text: 'hi', variant: 'f3 -w /tmp/x' }).success).toBe(false);
     expect(speechRenderer.inputSchema.safeParse({ text: 'hi', format: 'flac' }).success).toBe(false);
     expect(speechRenderer.inputSchema.parse(speechRenderer.example)).toMatchObject({ format: 'mp3', voice: 'en-us' });
+    expect(() => z.toJSONSchema(speechRenderer.inputSchema, { io: 'input' })).not.toThrow();
+  });
+
+  it('renders its example', async () => {
+    const { result } = await speak(speechRenderer.example as unknown as Record<string, unknown>);
+    expect(result.metadata!.primary).toMatchObject({ format: 'mp3', codec: 'mp3', sampleRate: 22050 });
   });
 
   it.each(['espeak-ng', 'ffmpeg'])('abort while %s runs rejects within 2 s and leaves no process or output', async (tool) => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { z } from 'zod';
 import { videoRenderer } from '../src/video/video-renderer.js';
 import { planTimeline } from '../src/video/scene-timeline.js';
 import { probeMedia } from '../src/media/probe-media.js';
@@ -297,6 +298,17 @@ describe('video renderer', () => {
     expect(ok({ scenes: Array.from({ length: 6 }, () => ({ ...scene, durationMs: 120_000 })) })).toBe(false);
     expect(ok({ fps: 2, scenes: [{ ...scene, durationMs: 100 }] })).toBe(false);
     expect(videoRenderer.inputSchema.parse(videoRenderer.example)).toMatchObject({ resolution: '720p', fps: 30 });
+    // What GET /api/renderers publishes.
+    expect(() => z.toJSONSchema(videoRenderer.inputSchema, { io: 'input' })).not.toThrow();
+  });
+
+  it('renders its example (720p, card + SVG scenes, narration)', async () => {
+    const { primary, result } = await renderVideo(videoRenderer.example as unknown as Record<string, unknown>);
+    const info = await probeMedia(primary.path);
+    expect(info.streams.map((s) => `${s.codecType}:${s.codecName}`).sort()).toEqual(['audio:aac', 'video:h264']);
+    expect(info.streams.find((s) => s.codecType === 'video')).toMatchObject({ width: 1280, height: 720 });
+    expect(Math.abs(info.durationMs! - 6000)).toBeLessThanOrEqual(1000 / 30);
+    expect(result.metadata!.primary).toMatchObject({ durationMs: 6000, width: 1280, height: 720, fps: 30 });
   });
 });
 
