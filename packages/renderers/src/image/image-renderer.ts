@@ -1,35 +1,135 @@
-import { imageInputSchema, type ImageInput } from '@kiln/shared';
-import { defineRenderer, throwIfAborted } from '../contract.js';
+import type { Font } from 'satori';
+import { imageInputSchema, type ImageCardInput, type ImageInput, type ImageSvgInput } from '@kiln/shared';
+import { defineRenderer, RenderError, throwIfAborted, type RenderContext, type Renderer, type RenderResult } from '../contract.js';
+import { DEFAULT_FONT_FAMILY, FONT_FILES } from '../fonts.js';
+import { loadFontMetrics, type FontMetrics } from '../font-metrics.js';
+import { writePreview } from '../preview-image.js';
+import { withAbortReason } from '../abort-reason.js';
 import { assertSafeSvg } from './svg-safety.js';
 import { rasterizeSvg } from './rasterize-svg.js';
 import { CONTENT_TYPES, encodeImageTo } from './encode-image.js';
+import { createCardFontSource } from './card-fonts.js';
+import { loadCardImage, type CardImage } from './card-image.js';
+import { assertCardTextCanFit, cardGeometry, renderCardSvg } from './card-layout.js';
 
-const EXAMPLE_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="315" viewBox="0 0 600 315">' +
-  '<rect width="600" height="315" fill="#1d4ed8"/>' +
-  '<text x="40" y="170" font-size="48" fill="#ffffff">Hello from Kiln</text></svg>';
+interface Raster {
+  png: Buffer;
+  width: number;
+  height: number;
+}
 
-export const imageRenderer = defineRenderer<ImageInput>({
-  kind: 'image',
-  description: 'Raster image (PNG, WebP or JPEG) from SVG markup, rendered with shipped fonts.',
-  inputSchema: imageInputSchema,
-  example: { mode: 'svg', svg: EXAMPLE_SVG, format: 'png' },
-  preflight(input) {
-    assertSafeSvg(input.svg);
-  },
-  async render(input, ctx) {
-    assertSafeSvg(input.svg);
-    ctx.progress(0.1, 'rasterize');
-    const { png, width, height } = await rasterizeSvg(input.svg, { width: input.width, signal: ctx.signal });
-    throwIfAborted(ctx.signal);
-    ctx.progress(0.6, 'encode');
-    const out = ctx.output({
-      role: 'primary',
-      contentType: CONTENT_TYPES[input.format],
-      filename: `image.${input.format === 'jpeg' ? 'jpg' : input.format}`,
+const EXAMPLE: ImageInput = {
+  mode: 'card',
+  title: 'Kiln renders your content',
+  subtitle: 'Images, charts, documents, speech and video, as async jobs',
+  body: 'Self-hosted. Every output is an asset with a preview, ready to link or embed.',
+  size: 'og',
+  theme: { background: '#0f172a', text: '#f8fafc', accent: '#38bdf8' },
+  align: 'left',
+  backgroundOverlay: 0.55,
+  format: 'png',
+};
+
+/**
+ * `image`: a raster image, either drawn from caller-supplied SVG (`svg` mode) or laid out by Kiln as
+ * a title card (`card` mode). Every job also stores a WebP preview.
+ */
+export function createImageRenderer(): Renderer<ImageInput> {
+  const cardFonts = createCardFontSource();
+  let coverage: Promise<{ regular: FontMetrics; bold: FontMetrics }> | undefined;
+  const fontCoverage = () =>
+    (coverage ??= Promise.all([loadFontMetrics(FONT_FILES.sans), loadFontMetrics(FONT_FILES.sansBold)]).then(
+      ([regular, bold]) => ({ regular, bold }),
+    ));
+  return defineRenderer<ImageInput>({
+    kind: 'image',
+    description:
+      'Raster image (PNG, WebP, JPEG or AVIF): SVG markup rendered with shipped fonts (mode "svg"), or a title card ' +
+      'with subtitle, body text, optional logo and background from your assets (mode "card"; sizes og, square, story).',
+    inputSchema: imageInputSchema,
+    example: EXAMPLE,
+    assetRefs(input) {
+      if (input.mode !== 'card') return [];
+      return [input.logoAssetId, input.backgroundAssetId].filter((id): id is string => Boolean(id));
+    },
+    preflight(input) {
+      // svg mode stays synchronous, as it always was.
+      if (input.mode !== 'card') return assertSafeSvg(input.svg);
+      assertCardTextCanFit(input);
+      return fontCoverage().then(({ regular, bold }) => {
+        assertFontCovers(bold, input.title, 'title');
+        if (input.subtitle) assertFontCovers(regular, input.subtitle, 'subtitle');
+        if (input.body) assertFontCovers(regular, input.body, 'body');
+      });
+    },
+    render(input, ctx) {
+      return withAbortReason(ctx.signal, () => renderImage(input, ctx, cardFonts));
+    },
+  });
+}
+
+/**
+ * The image renderer the registry ships. A module-level instance is harmless here: all it holds is
+ * lazily read, immutable font data (see createCardFontSource), never per-job state.
+ */
+export const imageRenderer = createImageRenderer();
+
+async function renderImage(input: ImageInput, ctx: RenderContext, cardFonts: () => Promise<Font[]>): Promise<RenderResult> {
+  const raster = input.mode === 'card' ? await drawCard(input, ctx, await cardFonts()) : await drawSvg(input, ctx);
+  throwIfAborted(ctx.signal);
+
+  ctx.progress(0.7, 'encode');
+  const out = ctx.output({
+    role: 'primary',
+    contentType: CONTENT_TYPES[input.format],
+    filename: `image.${input.format === 'jpeg' ? 'jpg' : input.format}`,
+  });
+  await encodeImageTo(raster.png, input.format, out, ctx.signal);
+
+  ctx.progress(0.9, 'preview');
+  const preview = await writePreview(ctx, raster.png, { format: 'webp', filename: 'preview.webp' });
+  ctx.progress(1, 'done');
+  return { metadata: { primary: { width: raster.width, height: raster.height, format: input.format }, preview } };
+}
+
+/** Text the shipped font cannot draw is refused before queueing (satori would drop it silently). */
+function assertFontCovers(font: FontMetrics, text: string, field: string): void {
+  const missing = new Set<string>();
+  for (const ch of text) {
+    if (/[\p{Cc}\p{Cf}\p{Zs}]/u.test(ch)) continue; // controls, joiners and spaces draw nothing anyway
+    if (!font.covers(ch.codePointAt(0)!)) missing.add(ch);
+  }
+  if (missing.size === 0) return;
+  const list = [...missing].slice(0, 10).join(' ');
+  throw new RenderError('validation_failed', `The card text has characters the shipped font (${DEFAULT_FONT_FAMILY}) cannot draw.`, {
+    details: [{ path: ['input', field], message: `not drawable: ${list}; remove them, or draw the card as SVG in svg mode` }],
+  });
+}
+
+async function drawSvg(input: ImageSvgInput, ctx: RenderContext): Promise<Raster> {
+  assertSafeSvg(input.svg);
+  ctx.progress(0.1, 'rasterize');
+  return rasterizeSvg(input.svg, { width: input.width, signal: ctx.signal });
+}
+
+async function drawCard(input: ImageCardInput, ctx: RenderContext, fonts: Font[]): Promise<Raster> {
+  const geo = cardGeometry(input, Boolean(input.logoAssetId));
+  const images: { logo?: CardImage; background?: CardImage } = {};
+  if (input.backgroundAssetId || input.logoAssetId) ctx.progress(0.05, 'assets');
+  if (input.backgroundAssetId) {
+    images.background = await loadCardImage(ctx, input.backgroundAssetId, {
+      width: geo.width,
+      height: geo.height,
+      fit: 'cover',
+      path: ['input', 'backgroundAssetId'],
     });
-    await encodeImageTo(png, input.format, out, ctx.signal);
-    ctx.progress(1, 'encode');
-    return { metadata: { primary: { width, height, format: input.format } } };
-  },
-});
+  }
+  if (input.logoAssetId) {
+    images.logo = await loadCardImage(ctx, input.logoAssetId, { ...geo.logoBox, fit: 'inside', path: ['input', 'logoAssetId'] });
+  }
+  ctx.progress(0.2, 'layout');
+  const { svg, textScale } = await renderCardSvg(input, images, { fonts, signal: ctx.signal });
+  if (textScale < 1) ctx.log(`card text shrunk to ${Math.round(textScale * 100)}% to fit`);
+  ctx.progress(0.45, 'rasterize');
+  return rasterizeSvg(svg, { signal: ctx.signal });
+}
