@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_MAX_GENERATED_ASSET_BYTES } from '@kiln/shared';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -19,6 +20,8 @@ const envSchema = z
     KILN_SSE_KEEPALIVE_SECONDS: z.coerce.number().positive().default(15),
     /** How long a file may exist without an asset row before the sweeper deletes it. */
     KILN_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(1).default(3600),
+    /** Extra renderer modules (comma-separated paths or file URLs), each exporting `renderers`. */
+    KILN_RENDERER_MODULES: z.string().optional(),
     /** Public base URL used in asset links; defaults to relative paths. */
     KILN_PUBLIC_URL: z.string().url().optional(),
   })
@@ -46,6 +49,7 @@ export interface Config {
   sseKeepAliveMs: number;
   orphanGraceMs: number;
   publicUrl: string | undefined;
+  rendererModules: string[];
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +77,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sseKeepAliveMs: e.KILN_SSE_KEEPALIVE_SECONDS * 1000,
     orphanGraceMs: e.KILN_ORPHAN_GRACE_SECONDS * 1000,
     publicUrl: e.KILN_PUBLIC_URL,
+    rendererModules: (e.KILN_RENDERER_MODULES ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean)
+      .map((m) => (m.startsWith('file:') ? m : pathToFileURL(path.resolve(m)).href)),
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createDatabase, ensureDatabase, migrate, startEmbeddedPostgres, type Database, type EmbeddedPostgresHandle } from '@kiln/db';
-import { createRendererRegistry, type RendererRegistry } from '@kiln/renderers';
+import { builtInRenderers, createRendererRegistry, type Renderer, type RendererRegistry } from '@kiln/renderers';
 import type { Config } from './config.js';
 import { createApp } from './app.js';
 import { createEventHub, type EventHub } from './services/events/event-hub.js';
@@ -30,7 +30,12 @@ export interface StartOptions {
   worker?: boolean;
   /** Worker timing overrides for tests. */
   workerTiming?: { pollIntervalMs?: number; heartbeatIntervalMs?: number; reapIntervalMs?: number; sweepIntervalMs?: number };
-  renderers?: RendererRegistry;
+  /**
+   * Modules exporting `renderers: Renderer[]`, added to the built-in kinds in the API and in every
+   * render thread (file URLs or absolute paths). The integration tests use it for slow and
+   * failing kinds.
+   */
+  rendererModules?: string[];
 }
 
 /** Connects to PostgreSQL: DATABASE_URL when set, else the embedded server under the data dir. */
@@ -57,7 +62,10 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
   const log = pino({ level: config.logLevel });
   const { database, embedded } = await openDatabase(config, log);
   const storage = createStorageService(createLocalDiskProvider(config.storageDir));
-  const renderers = options.renderers ?? createRendererRegistry();
+  const rendererModules = [...config.rendererModules, ...(options.rendererModules ?? [])];
+  const extra: Renderer[] = [];
+  for (const m of rendererModules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
+  const renderers = createRendererRegistry([...builtInRenderers(), ...extra]);
   const companies = companyService(database.pool);
   const keys = apiKeyService(database.pool);
 
@@ -77,6 +85,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       maxAssetBytes: config.maxGeneratedAssetBytes,
       dataDir: config.dataDir,
       orphanGraceMs: config.orphanGraceMs,
+      rendererModules,
       log,
       ...options.workerTiming,
     });

@@ -36,13 +36,15 @@ interface PooledThread {
  * terminated and replaced, so a cancel or timeout always ends the job promptly even when a
  * renderer is stuck in synchronous code.
  */
-export function createRenderPool(options: { size: number }) {
+export function createRenderPool(options: { size: number; rendererModules?: string[] }) {
   const threads: PooledThread[] = [];
   const waiters: ((t: PooledThread) => void)[] = [];
   let closed = false;
 
   function spawn(): PooledThread {
-    const worker = new Worker(new URL('./render-thread-entry.mjs', import.meta.url));
+    const worker = new Worker(new URL('./render-thread-entry.mjs', import.meta.url), {
+      workerData: { rendererModules: options.rendererModules ?? [] },
+    });
     const t: PooledThread = {
       worker,
       busy: false,

@@ -1,6 +1,6 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Readable, Writable } from 'node:stream';
-import { createRendererRegistry, RenderError, type InputAsset, type RenderContext } from '@kiln/renderers';
+import { builtInRenderers, createRendererRegistry, RenderError, type InputAsset, type RenderContext, type Renderer } from '@kiln/renderers';
 import { OUTPUT_WINDOW_BYTES, type FromThread, type SerializedRenderError, type ToThread } from './render-protocol.js';
 
 /**
@@ -9,13 +9,20 @@ import { OUTPUT_WINDOW_BYTES, type FromThread, type SerializedRenderError, type 
  * database only through the main thread.
  */
 const port = parentPort!;
-const registry = createRendererRegistry();
+const registry = await loadRegistry((workerData as { rendererModules?: string[] } | undefined)?.rendererModules ?? []);
 const post = (msg: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer ?? []);
 
 let controller: AbortController | null = null;
 let nextId = 1;
 const outputs = new Map<number, { inflight: number; waiting: (() => void) | null; failed: Error | null }>();
 const assetReads = new Map<number, { resolve: (a: InputAsset) => void; reject: (e: Error) => void; stream?: Readable }>();
+
+/** Built-in renderers plus any extra modules the process was started with (tests add some). */
+async function loadRegistry(modules: string[]) {
+  const extra = [];
+  for (const m of modules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
+  return createRendererRegistry([...builtInRenderers(), ...extra]);
+}
 
 function toTransferable(chunk: Buffer | Uint8Array): { data: Uint8Array; transfer: ArrayBuffer[] } {
   // Copy: a Buffer may be a view into a shared pool, which must not be transferred away.

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   maxAssetBytes: number;
   dataDir: string;
   orphanGraceMs: number;
+  /** Modules exporting `renderers: Renderer[]`, loaded into every render thread beside the built-ins. */
+  rendererModules?: string[];
   log: {
     info(obj: Record<string, unknown>, msg: string): void;
     warn(obj: Record<string, unknown>, msg: string): void;
@@ -179,7 +181,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   return {
     id,
     async start() {
-      renderPool = createRenderPool({ size: opts.concurrency });
+      renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules });
       await renderPool.warm();
       await connectLockClient();
       started = true;
