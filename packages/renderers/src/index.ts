@@ -2,3 +2,5 @@ export * from './contract.js';
 export * from './registry.js';
 export * from './fonts.js';
 export { findExternalReferences } from './image/svg-safety.js';
+export { createImageRenderer, imageRenderer } from './image/image-renderer.js';
+export { chartRenderer } from './chart/chart-renderer.js';

@@ -2,10 +2,11 @@ import type { Renderer } from './contract.js';
 import { imageRenderer } from './image/image-renderer.js';
 import { speechRenderer } from './speech/speech-renderer.js';
 import { videoRenderer } from './video/video-renderer.js';
+import { chartRenderer } from './chart/chart-renderer.js';
 
 /** Every renderer Kiln ships, by kind. The server builds its registry from this list. */
 export function builtInRenderers(): Renderer<any>[] {
-  return [imageRenderer, speechRenderer, videoRenderer];
+  return [imageRenderer, speechRenderer, videoRenderer, chartRenderer];
 }
 
 export type RendererRegistry = ReadonlyMap<string, Renderer<any>>;

@@ -1,3 +1,4 @@
 export * from './image.js';
 export * from './speech.js';
 export * from './video.js';
+export * from './chart.js';

@@ -1,0 +1,168 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { chartInputSchema, type ChartInput } from '@kiln/shared';
+import { defineRenderer, RenderError, throwIfAborted, type RenderContext, type RenderResult } from '../contract.js';
+import { withAbortReason } from '../abort-reason.js';
+import { writePreview, PREVIEW_LONG_SIDE } from '../preview-image.js';
+import { rasterizeSvg } from '../image/rasterize-svg.js';
+import { encodeImageTo } from '../image/encode-image.js';
+import { findExternalReferences } from '../image/svg-safety.js';
+import { assertOfflineSpec } from './chart-spec-safety.js';
+import { createOfflineLoader } from './offline-vega-loader.js';
+import { readChartData } from './chart-data.js';
+import { compileChart, createChartView, createLogCollector, prepareSpec } from './compile-chart.js';
+import { useShippedFontMetrics } from './vega-text-metrics.js';
+
+/** Past this a PNG is more memory than one job should take (a 40 MP RGBA raster is 160 MB). */
+const MAX_PNG_PIXELS = 40_000_000;
+
+const EXAMPLE: ChartInput = {
+  spec: {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Jobs rendered per day',
+    width: 480,
+    height: 240,
+    data: {
+      values: [
+        { day: 'Mon', jobs: 120 },
+        { day: 'Tue', jobs: 180 },
+        { day: 'Wed', jobs: 150 },
+        { day: 'Thu', jobs: 210 },
+        { day: 'Fri', jobs: 260 },
+      ],
+    },
+    mark: { type: 'bar', color: '#2563eb' },
+    encoding: {
+      x: { field: 'day', type: 'ordinal', sort: null, title: 'Day', axis: { labelAngle: 0 } },
+      y: { field: 'jobs', type: 'quantitative', title: 'Jobs' },
+    },
+  },
+  format: 'png',
+  scale: 2,
+};
+
+/**
+ * `chart`: Vega-Lite rendered headlessly by vega (no browser, no canvas package) to SVG, and to PNG
+ * through resvg with the shipped fonts. Nothing is fetched: URLs in the spec are refused, and the
+ * vega loader refuses anything that slips past.
+ */
+export const chartRenderer = defineRenderer<ChartInput>({
+  kind: 'chart',
+  description:
+    'Chart from a Vega-Lite spec with inline data (spec.data.values) or a CSV/TSV/JSON data asset (dataAssetId), ' +
+    'as SVG or PNG (scale = pixels per unit), with a WebP preview.',
+  inputSchema: chartInputSchema,
+  example: EXAMPLE,
+  assetRefs(input) {
+    return input.dataAssetId ? [input.dataAssetId] : [];
+  },
+  preflight(input) {
+    assertOfflineSpec(input.spec);
+    if (input.dataAssetId && input.spec.data !== undefined) {
+      throw new RenderError('validation_failed', 'Give chart data either in spec.data or as dataAssetId, not both.', {
+        details: [{ path: ['input', 'spec', 'data'], message: 'must be absent when dataAssetId is set' }],
+      });
+    }
+    // Compiling is cheap (milliseconds) and catches most spec mistakes before a job is queued.
+    // The data asset's rows are not known yet; an empty table stands in for them.
+    const { logger } = createLogCollector();
+    try {
+      compileChart(prepareSpec(input, input.dataAssetId ? [] : undefined), logger);
+    } catch (err) {
+      throw new RenderError('validation_failed', `Vega-Lite rejected the spec: ${(err as Error).message}`, {
+        details: [{ path: ['input', 'spec'], message: (err as Error).message }],
+      });
+    }
+  },
+  render(input, ctx) {
+    return withAbortReason(ctx.signal, () => renderChart(input, ctx));
+  },
+});
+
+async function renderChart(input: ChartInput, ctx: RenderContext): Promise<RenderResult> {
+  assertOfflineSpec(input.spec);
+  let values: object[] | undefined;
+  if (input.dataAssetId) {
+    ctx.progress(0.05, 'data');
+    values = await readChartData(ctx, input);
+    throwIfAborted(ctx.signal);
+  }
+
+  ctx.progress(0.2, 'compile');
+  await useShippedFontMetrics();
+  const { logger, warnings } = createLogCollector();
+  const { loader, refused } = createOfflineLoader();
+  let svg: string;
+  try {
+    const { runtime } = compileChart(prepareSpec(input, values), logger);
+    const view = createChartView(runtime, { loader, logger });
+    try {
+      ctx.progress(0.35, 'layout');
+      await view.runAsync();
+      throwIfAborted(ctx.signal);
+      ctx.progress(0.5, 'svg');
+      svg = await view.toSVG();
+    } finally {
+      view.finalize();
+    }
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (err instanceof RenderError) throw err;
+    throw new RenderError('render_failed', `Vega could not render the chart: ${(err as Error).message}`);
+  }
+  for (const w of warnings.slice(0, 20)) ctx.log(w);
+  if (refused.length > 0) {
+    throw new RenderError('render_failed', `The chart tried to load ${refused[0]}; charts may not load external resources.`);
+  }
+  const external = findExternalReferences(svg);
+  if (external.length > 0) {
+    throw new RenderError('render_failed', `The chart SVG refers to external resources (${external[0]}); refusing it.`);
+  }
+  throwIfAborted(ctx.signal);
+  const { width, height } = svgSize(svg);
+
+  if (input.format === 'svg') {
+    ctx.progress(0.6, 'write');
+    const out = ctx.output({ role: 'primary', contentType: 'image/svg+xml', filename: 'chart.svg' });
+    await pipeline(Readable.from(chunks(svg)), out, { signal: ctx.signal });
+    ctx.progress(0.8, 'preview');
+    // Rasterized at twice the preview size so the downscale stays crisp.
+    const previewWidth = Math.ceil((2 * PREVIEW_LONG_SIDE * width) / Math.max(width, height));
+    const { png } = await rasterizeSvg(svg, { width: previewWidth, signal: ctx.signal });
+    const preview = await writePreview(ctx, png, { format: 'webp', filename: 'chart-preview.webp' });
+    ctx.progress(1, 'done');
+    return { metadata: { primary: { width: Math.round(width), height: Math.round(height), format: 'svg' }, preview } };
+  }
+
+  const pixelWidth = Math.max(1, Math.round(width * input.scale));
+  const pixelHeight = Math.max(1, Math.round(height * input.scale));
+  if (pixelWidth * pixelHeight > MAX_PNG_PIXELS) {
+    throw new RenderError(
+      'render_failed',
+      `A ${pixelWidth}×${pixelHeight} PNG is too large (limit ${MAX_PNG_PIXELS / 1e6} megapixels); lower scale or the chart size, or ask for SVG.`,
+    );
+  }
+  ctx.progress(0.6, 'rasterize');
+  const raster = await rasterizeSvg(svg, { width: pixelWidth, signal: ctx.signal });
+  throwIfAborted(ctx.signal);
+  ctx.progress(0.8, 'encode');
+  const out = ctx.output({ role: 'primary', contentType: 'image/png', filename: 'chart.png' });
+  await encodeImageTo(raster.png, 'png', out, ctx.signal);
+  ctx.progress(0.9, 'preview');
+  const preview = await writePreview(ctx, raster.png, { format: 'webp', filename: 'chart-preview.webp' });
+  ctx.progress(1, 'done');
+  return { metadata: { primary: { width: raster.width, height: raster.height, format: 'png' }, preview } };
+}
+
+function svgSize(svg: string): { width: number; height: number } {
+  const open = /^<svg[^>]*>/.exec(svg)?.[0] ?? '';
+  const width = Number(/\swidth="([\d.]+)"/.exec(open)?.[1]);
+  const height = Number(/\sheight="([\d.]+)"/.exec(open)?.[1]);
+  if (!(width > 0 && height > 0)) throw new RenderError('render_failed', 'The chart has no size (is it empty?).');
+  return { width, height };
+}
+
+/** The SVG string in 64 KiB pieces, so the output stream sees ordinary-sized writes. */
+function* chunks(text: string, size = 64 * 1024): Generator<string> {
+  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+}
