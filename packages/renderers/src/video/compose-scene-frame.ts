@@ -25,20 +25,17 @@ export async function composeSceneFrame(
   if (options.caption) {
     overlays.push({ input: await renderCaptionOverlay(options.caption, { width, height, font: options.font, signal: options.signal }) });
   }
-  // The fitted picture is flattened first so transparent pictures sit on the video background;
-  // sharp applies resize before composite within one pipeline.
-  const fitted = await sharp(visualPath, { failOn: 'error' })
+  // One sharp pipeline: flatten (transparent pictures sit on the video background), fit with
+  // background-coloured bars, then the caption on top — sharp orders these itself, composite last.
+  await sharp(visualPath, { failOn: 'error' })
     .rotate() // honour EXIF orientation of photos
-    .resize(width, height, { fit: options.fit, background, position: 'centre' })
     .flatten({ background })
-    .png({ compressionLevel: 0 })
-    .toBuffer()
-    .catch((err: Error) => {
-      throw new RenderError('validation_failed', `A scene's picture could not be decoded: ${err.message}`);
-    });
-  await sharp(fitted)
+    .resize(width, height, { fit: options.fit, background, position: 'centre' })
     .composite(overlays)
     // Fast PNG: the file lives for one job in scratch space and is read once by ffmpeg.
     .png({ compressionLevel: 1 })
-    .toFile(outPath);
+    .toFile(outPath)
+    .catch((err: Error) => {
+      throw new RenderError('validation_failed', `A scene's picture could not be used: ${err.message}`);
+    });
 }
