@@ -56,7 +56,8 @@ export function buildVideoFfmpegArgs(plan: VideoEncodePlan): string[] {
   const { timeline, width, height } = plan;
   const { fps } = timeline;
   const args: string[] = [...FFMPEG_COMMON_ARGS, ...FFMPEG_PROGRESS_ARGS];
-  for (const image of plan.sceneImages) args.push('-framerate', String(fps), '-i', image);
+  // `-pattern_type none`: a `%` in the scratch path must not turn a still into an image sequence.
+  for (const image of plan.sceneImages) args.push('-f', 'image2', '-pattern_type', 'none', '-framerate', String(fps), '-i', image);
   const audioInput = plan.sceneImages.length;
   if (plan.soundtrack) {
     if (plan.soundtrack.loop) args.push('-stream_loop', '-1');
