@@ -204,6 +204,35 @@ describe('video renderer', () => {
     expectColour(await colourAt(primary.path, 0.3, 'crop=8:8:2:170'), [255, 0, 255]);
   });
 
+  it('draws chart scenes with the chart renderer, sized for the frame', async () => {
+    const { primary } = await renderVideo({
+      ...SMALL,
+      background: '#ff0000',
+      scenes: [
+        {
+          visual: {
+            type: 'chart',
+            chart: {
+              spec: {
+                background: '#00ff00',
+                data: { values: [{ x: 'a', y: 1 }, { x: 'b', y: 3 }] },
+                mark: 'bar',
+                encoding: { x: { field: 'x', type: 'nominal' }, y: { field: 'y', type: 'quantitative' } },
+              },
+            },
+          },
+          durationMs: 600,
+        },
+      ],
+    });
+    // The chart's own background fills most of the frame; the video background shows only in
+    // the letterbox, if at all.
+    expectColour(await colourAt(primary.path, 0.3, 'crop=12:12:20:4'), [0, 255, 0]);
+    expectColour(await colourAt(primary.path, 0.3, 'crop=4:20:0:80'), [255, 0, 0]); // letterbox
+    const nestedChart = videoRenderer.inputSchema.parse({ scenes: [{ visual: { type: 'chart', chart: { spec: { mark: 'bar', data: { url: 'https://example.com/x.csv' } } } } }] });
+    await expect(Promise.resolve().then(() => videoRenderer.preflight!(nestedChart))).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
   it('fails with asset_not_found for an asset it cannot read, and refuses non-images', async () => {
     const missing = await createFileRenderContext();
     const input = videoRenderer.inputSchema.parse({ ...SMALL, scenes: [{ visual: { type: 'asset', assetId: 'no-such-asset' }, durationMs: 500 }] });

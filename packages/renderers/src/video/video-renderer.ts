@@ -5,6 +5,7 @@ import { MAX_VIDEO_DURATION_MS, resolveVideoSize, videoInputSchema, type VideoIn
 import { RenderError, defineRenderer, throwIfAborted, type RenderContext, type Renderer } from '../contract.js';
 import { FONT_FILES } from '../fonts.js';
 import { imageRenderer } from '../image/image-renderer.js';
+import { chartRenderer } from '../chart/chart-renderer.js';
 import { ffmpegProgressParser } from '../media/ffmpeg-progress.js';
 import { probeMedia } from '../media/probe-media.js';
 import { runProcess } from '../media/run-process.js';
@@ -94,8 +95,8 @@ export function createVideoRenderer(renderers: SceneRenderers): Renderer<VideoIn
   });
 }
 
-/** The video renderer as shipped, drawing scenes with the built-in image renderer. */
-export const videoRenderer = createVideoRenderer({ image: imageRenderer });
+/** The video renderer as shipped, drawing scenes with the built-in image and chart renderers. */
+export const videoRenderer = createVideoRenderer({ image: imageRenderer, chart: chartRenderer });
 
 async function renderVideo(input: VideoInput, ctx: RenderContext, renderers: SceneRenderers) {
   const log = (line: string) => ctx.log(line);
