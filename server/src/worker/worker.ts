@@ -182,7 +182,9 @@ export function createWorker(opts: WorkerOptions): Worker {
     id,
     async start() {
       renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules });
-      await renderPool.warm();
+      // Threads load every renderer (seconds on 2 cores); do it beside start-up, not before it.
+      // A job claimed meanwhile simply waits for its thread to be ready.
+      renderPool.warm().catch((err) => log.error({ err: String(err) }, 'render threads failed to start'));
       await connectLockClient();
       started = true;
       const every = (ms: number, fn: () => unknown) => {
