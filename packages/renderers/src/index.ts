@@ -4,3 +4,4 @@ export * from './fonts.js';
 export { findExternalReferences } from './image/svg-safety.js';
 export { createImageRenderer, imageRenderer } from './image/image-renderer.js';
 export { chartRenderer } from './chart/chart-renderer.js';
+export { createDocumentRenderer, type DocumentRenderer } from './document/document-renderer.js';

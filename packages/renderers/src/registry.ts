@@ -3,10 +3,12 @@ import { imageRenderer } from './image/image-renderer.js';
 import { speechRenderer } from './speech/speech-renderer.js';
 import { videoRenderer } from './video/video-renderer.js';
 import { chartRenderer } from './chart/chart-renderer.js';
+import { createDocumentRenderer } from './document/document-renderer.js';
 
 /** Every renderer Kiln ships, by kind. The server builds its registry from this list. */
 export function builtInRenderers(): Renderer<any>[] {
-  return [imageRenderer, speechRenderer, videoRenderer, chartRenderer];
+  // The document renderer owns a lazily launched Chromium, so each registry gets its own.
+  return [imageRenderer, speechRenderer, videoRenderer, chartRenderer, createDocumentRenderer()];
 }
 
 export type RendererRegistry = ReadonlyMap<string, Renderer<any>>;

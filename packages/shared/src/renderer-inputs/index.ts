@@ -2,3 +2,4 @@ export * from './image.js';
 export * from './speech.js';
 export * from './video.js';
 export * from './chart.js';
+export * from './document.js';
