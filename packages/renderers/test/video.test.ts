@@ -309,10 +309,17 @@ describe('video renderer', () => {
         { visual: { type: 'asset', assetId: 'a1' } },
         { visual: { type: 'card', card: { title: 'Logo', logoAssetId: '5f0c8a52-0d3b-4e43-9a43-0d5b8f1b2c11' } } },
         { visual: solidSvg('#000') },
+        // `format` is overridden by the video (PNG), so this chart input is valid and its data asset counts.
+        { visual: { type: 'chart', chart: { spec: { mark: 'bar' }, dataAssetId: '0b7e2c1a-7d3f-4a51-8d0e-5c6f7a8b9c0d', format: 'svg' } } },
       ],
       soundtrack: { type: 'asset', assetId: 'a2' },
     });
-    expect(videoRenderer.assetRefs!(input).sort()).toEqual(['5f0c8a52-0d3b-4e43-9a43-0d5b8f1b2c11', 'a1', 'a2']);
+    expect(videoRenderer.assetRefs!(input).sort()).toEqual([
+      '0b7e2c1a-7d3f-4a51-8d0e-5c6f7a8b9c0d',
+      '5f0c8a52-0d3b-4e43-9a43-0d5b8f1b2c11',
+      'a1',
+      'a2',
+    ]);
   });
 
   it('validates input at the schema', () => {

@@ -18,40 +18,48 @@ export interface SceneRenderers {
 
 const MAX_SVG_ASSET_BYTES = 2_000_000;
 
-/** Turns a scene's visual into the input of the renderer that draws it (or undefined for assets). */
+/**
+ * The raw input a scene's visual becomes for the renderer that draws it (undefined for assets).
+ * assetRefs, preflight and render all start from this one mapping, so the asset ids checked for
+ * the company are exactly the ones the nested render will read.
+ */
+export function nestedSceneRequest(
+  visual: VideoSceneVisual,
+  frame: { width: number; height: number },
+  renderers: SceneRenderers,
+): { renderer: Renderer<any> | undefined; raw: Record<string, unknown> } | undefined {
+  switch (visual.type) {
+    case 'asset':
+      return undefined;
+    case 'svg':
+      return { renderer: renderers.image, raw: { mode: 'svg', svg: visual.svg, format: 'png', width: frame.width } };
+    case 'card': {
+      // A card without its own size is laid out for the video's frame, so nothing is scaled.
+      const size = visual.card.size ?? (frame.width >= 64 && frame.height >= 64 ? { width: frame.width, height: frame.height } : undefined);
+      return { renderer: renderers.image, raw: { ...visual.card, mode: 'card', format: 'png', ...(size ? { size } : {}) } };
+    }
+    case 'chart':
+      return { renderer: renderers.chart, raw: chartForFrame(visual.chart, frame) };
+  }
+}
+
+/** Validates a scene's nested input with the drawing renderer's own schema and preflight. */
 export async function nestedSceneInput(
   visual: VideoSceneVisual,
   frame: { width: number; height: number },
   renderers: SceneRenderers,
   where: (string | number)[],
 ): Promise<{ renderer: Renderer<any>; input: unknown } | undefined> {
-  switch (visual.type) {
-    case 'asset':
-      return undefined;
-    case 'svg':
-      assertSafeSvg(visual.svg, [...where, 'svg'].map(String));
-      return {
-        renderer: renderers.image,
-        input: await parseNestedInput(renderers.image, { mode: 'svg', svg: visual.svg, format: 'png', width: frame.width }, [...where, 'svg']),
-      };
-    case 'card': {
-      // A card without its own size is laid out for the video's frame, so nothing is scaled.
-      const size = visual.card.size ?? (frame.width >= 64 && frame.height >= 64 ? { width: frame.width, height: frame.height } : undefined);
-      const raw = { ...visual.card, mode: 'card', format: 'png', ...(size ? { size } : {}) };
-      return { renderer: renderers.image, input: await parseNestedInput(renderers.image, raw, [...where, 'card']) };
-    }
-    case 'chart': {
-      if (!renderers.chart) {
-        throw new RenderError('validation_failed', 'Chart scenes are not available: this server has no chart renderer.', {
-          details: [{ path: [...where, 'chart'], message: 'no chart renderer' }],
-        });
-      }
-      return {
-        renderer: renderers.chart,
-        input: await parseNestedInput(renderers.chart, chartForFrame(visual.chart, frame), [...where, 'chart']),
-      };
-    }
+  const request = nestedSceneRequest(visual, frame, renderers);
+  if (!request) return undefined;
+  const at = [...where, visual.type];
+  if (!request.renderer) {
+    throw new RenderError('validation_failed', `${visual.type} scenes are not available: this server has no ${visual.type} renderer.`, {
+      details: [{ path: at, message: `no ${visual.type} renderer` }],
+    });
   }
+  if (visual.type === 'svg') assertSafeSvg(visual.svg, at.map(String));
+  return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, at) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { saveStreamToFile, streamFileToOutput } from '../media/stream-file-to-ou
 import { synthesizeSpeech } from '../speech/synthesize-speech.js';
 import { composeSceneFrame } from './compose-scene-frame.js';
 import { planTimeline, type Timeline } from './scene-timeline.js';
-import { nestedSceneInput, renderSceneVisual, type SceneRenderers } from './scene-visuals.js';
+import { nestedSceneInput, nestedSceneRequest, renderSceneVisual, type SceneRenderers } from './scene-visuals.js';
 import { buildVideoFfmpegArgs, type VideoEncodePlan } from './video-ffmpeg-args.js';
 import { runConcurrently } from './run-concurrently.js';
 
@@ -68,17 +68,15 @@ export function createVideoRenderer(renderers: SceneRenderers): Renderer<VideoIn
     inputSchema: videoInputSchema,
     example: EXAMPLE,
     assetRefs(input) {
-      // The API needs these synchronously; nested card inputs are plain objects, so reading their
-      // asset fields does not need the async validation path.
+      const frame = resolveVideoSize(input.resolution);
       const ids = new Set<string>();
       for (const scene of input.scenes) {
         if (scene.visual.type === 'asset') ids.add(scene.visual.assetId);
-        if (scene.visual.type === 'card' || scene.visual.type === 'chart') {
-          const spec = scene.visual.type === 'card' ? { ...scene.visual.card, mode: 'card' } : scene.visual.chart;
-          const renderer = scene.visual.type === 'card' ? renderers.image : renderers.chart;
-          const parsed = renderer?.inputSchema.safeParse(spec);
-          if (parsed?.success) for (const id of renderer!.assetRefs?.(parsed.data) ?? []) ids.add(id);
-        }
+        // Card logos/backgrounds and chart data assets, as the nested renderer will read them. An
+        // input that does not parse lists nothing here and is refused by preflight.
+        const request = nestedSceneRequest(scene.visual, frame, renderers);
+        const parsed = request?.renderer?.inputSchema.safeParse(request.raw);
+        if (parsed?.success) for (const id of request!.renderer!.assetRefs?.(parsed.data) ?? []) ids.add(id);
       }
       if (input.soundtrack?.type === 'asset') ids.add(input.soundtrack.assetId);
       return [...ids];
