@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { videoRenderer } from '../src/video/video-renderer.js';
@@ -92,6 +92,10 @@ beforeAll(async () => {
     tone: { id: 'asset-tone', path: tone, contentType: 'audio/wav' },
     text: { id: 'asset-text', path: text, contentType: 'text/plain' },
   };
+});
+
+afterAll(async () => {
+  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
 });
 
 async function renderVideo(raw: Record<string, unknown>, assets: FileAsset[] = []) {
