@@ -87,6 +87,10 @@ describe('document renderer', () => {
     expect(result).toMatchObject({ metadata: { primary: { pages: 3, pageSize: 'A4' } } });
     expect(info).toMatch(/Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/);
     for (let p = 1; p <= 3; p++) expect(text).toMatch(new RegExp(`\\b${p}\\s*/\\s*3\\b`));
+    // Only the shipped fonts are used (Chromium sees no others), all embedded.
+    const fonts = (await run('pdffonts', [primary.path])).stdout.split('\n').slice(2).filter(Boolean);
+    expect(fonts.length).toBeGreaterThan(0);
+    for (const line of fonts) expect(line).toMatch(/^[A-Z]{6}\+DejaVuSans(-Bold|-Oblique|-BoldOblique|Mono)?\s.*\byes\s+yes\b/);
     // Title defaults to the first heading; author is set; an independent parser agrees.
     const pdf = await PDFDocument.load(await readFile(primary.path), { updateMetadata: false });
     expect(pdf.getPageCount()).toBe(3);

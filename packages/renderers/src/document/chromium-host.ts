@@ -158,7 +158,13 @@ export function createChromiumHost(options: ChromiumHostOptions = {}): ChromiumH
           locale: 'en-US',
           timezoneId: 'UTC',
         });
-        if (signal.aborted) throw signal.reason;
+        if (signal.aborted) {
+          // The abort came while the context was being made, so closeContext() saw none: close it here.
+          void context.close().catch(() => undefined);
+          throw signal.reason;
+        }
+        // No Playwright timeouts: the job's signal (cancel or job timeout) is the one deadline.
+        context.setDefaultTimeout(0);
         await context.route('**/*', (route) => route.abort('blockedbyclient'));
         const page = await context.newPage();
         return fn(page);
@@ -204,10 +210,14 @@ function fontconfig(fontDir: string, cacheDir: string): string {
     `  <alias binding="same"><family>${generic}</family><prefer><family>${family}</family></prefer></alias>\n`;
   return (
     '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n' +
-    `  <dir>${fontDir}</dir>\n  <cachedir>${cacheDir}</cachedir>\n` +
+    `  <dir>${xmlText(fontDir)}</dir>\n  <cachedir>${xmlText(cacheDir)}</cachedir>\n` +
     alias('sans-serif', DEFAULT_FONT_FAMILY) +
     alias('serif', DEFAULT_FONT_FAMILY) +
     alias('monospace', 'DejaVu Sans Mono') +
     '</fontconfig>\n'
   );
+}
+
+function xmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -11,13 +11,15 @@ import { DEFAULT_FONT_FAMILY, FONT_FILES } from '../fonts.js';
 export function createCardFontSource(): () => Promise<Font[]> {
   let loading: Promise<Font[]> | undefined;
   return () => {
-    loading ??= Promise.all([readFile(FONT_FILES.sans), readFile(FONT_FILES.sansBold)]).then(
-      ([regular, bold]): Font[] => [
-        { name: DEFAULT_FONT_FAMILY, data: regular, weight: 400, style: 'normal' },
-        { name: DEFAULT_FONT_FAMILY, data: bold, weight: 700, style: 'normal' },
-      ],
-    );
-    loading.catch(() => (loading = undefined));
+    if (!loading) {
+      loading = Promise.all([readFile(FONT_FILES.sans), readFile(FONT_FILES.sansBold)]).then(
+        ([regular, bold]): Font[] => [
+          { name: DEFAULT_FONT_FAMILY, data: regular, weight: 400, style: 'normal' },
+          { name: DEFAULT_FONT_FAMILY, data: bold, weight: 700, style: 'normal' },
+        ],
+      );
+      loading.catch(() => (loading = undefined)); // a failed read is retried by the next job
+    }
     return loading;
   };
 }

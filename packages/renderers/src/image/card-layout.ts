@@ -120,18 +120,26 @@ export async function renderCardSvg(
     return svgHeight(svg);
   };
   const fits = async (scale: number) => (await measure(scale)) <= geo.textHeight;
+  const doesNotFit = () =>
+    new RenderError(
+      'render_failed',
+      `The card text does not fit on a ${geo.width}×${geo.height} canvas even at the smallest size; shorten it or choose a larger size.`,
+    );
 
   let scale = 1;
-  if (geo.textHeight <= 0 || !(await fits(1))) {
-    if (geo.textHeight <= 0 || !(await fits(MIN_SCALE))) {
-      throw new RenderError(
-        'render_failed',
-        `The card text does not fit on a ${geo.width}×${geo.height} canvas even at the smallest size; shorten it or choose a larger size.`,
-      );
-    }
-    // Largest scale that fits, to within ~1 %.
-    let lo = MIN_SCALE;
-    let hi = 1;
+  if (geo.textHeight <= 0) throw doesNotFit();
+  const needed = await measure(1);
+  if (needed > geo.textHeight) {
+    // Wrapped text grows about with the square of the scale (taller lines, and more of them), so
+    // the search starts near sqrt(available / needed) and bisects a narrow bracket around it.
+    // Invariant: `lo` always fits.
+    const guess = Math.min(1, Math.max(MIN_SCALE, Math.sqrt(geo.textHeight / needed)));
+    let lo: number;
+    let hi: number;
+    if (await fits(guess)) [lo, hi] = [guess, Math.min(1, guess * 1.15)];
+    else if (guess * 0.85 > MIN_SCALE && (await fits(guess * 0.85))) [lo, hi] = [guess * 0.85, guess];
+    else if (await fits(MIN_SCALE)) [lo, hi] = [MIN_SCALE, guess];
+    else throw doesNotFit();
     while (hi - lo > 0.01) {
       const mid = (lo + hi) / 2;
       if (await fits(mid)) lo = mid;
