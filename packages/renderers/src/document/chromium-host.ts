@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -48,7 +49,8 @@ const CONTEXT_CLOSE_GRACE_MS = 3_000;
  * Lifetime is explicit: the browser is launched lazily by the first job, closed after
  * `idleTimeoutMs` with no job running (the timer is unref'd, so it never keeps a process alive),
  * closed by `close()` (the owner calls it on shutdown), and killed by Playwright itself when the
- * process exits. A browser that crashes is forgotten and relaunched by the next job.
+ * process exits; if the worker thread that drives it is terminated, Chromium sees its DevTools
+ * pipe close and exits too. A browser that crashes is forgotten and relaunched by the next job.
  *
  * Chromium gets a minimal environment of its own rather than the server's (which holds database
  * and storage credentials), and a fontconfig that lists only Kiln's shipped fonts, so documents
@@ -57,33 +59,24 @@ const CONTEXT_CLOSE_GRACE_MS = 3_000;
 export function createChromiumHost(options: ChromiumHostOptions = {}): ChromiumHost {
   const executablePath = options.executablePath ?? '/usr/bin/chromium';
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
-  let running: Promise<{ browser: Browser; profileDir: string }> | undefined;
+  let running: Promise<Browser> | undefined;
   let active = 0;
   let idleTimer: NodeJS.Timeout | undefined;
 
-  async function launch(): Promise<{ browser: Browser; profileDir: string }> {
-    const profileDir = await mkdtemp(path.join(tmpdir(), 'kiln-chromium-'));
-    const fontsConf = path.join(profileDir, 'fonts.conf');
-    await writeFile(fontsConf, fontconfig(FONT_DIR, path.join(profileDir, 'fontconfig-cache')));
-    try {
-      const browser = await chromium.launch({
-        executablePath,
-        args: LAUNCH_ARGS,
-        env: {
-          PATH: '/usr/local/bin:/usr/bin:/bin',
-          HOME: profileDir,
-          FONTCONFIG_FILE: fontsConf,
-          LANG: 'C.UTF-8',
-          TZ: 'UTC',
-        },
-        timeout: 30_000,
-      });
-      browser.on('disconnected', () => void rm(profileDir, { recursive: true, force: true }));
-      return { browser, profileDir };
-    } catch (err) {
-      await rm(profileDir, { recursive: true, force: true });
-      throw err;
-    }
+  async function launch(): Promise<Browser> {
+    const home = await prepareBrowserHome();
+    return chromium.launch({
+      executablePath,
+      args: LAUNCH_ARGS,
+      env: {
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: home,
+        FONTCONFIG_FILE: path.join(home, 'fonts.conf'),
+        LANG: 'C.UTF-8',
+        TZ: 'UTC',
+      },
+      timeout: 30_000,
+    });
   }
 
   async function acquire(): Promise<Browser> {
@@ -91,7 +84,7 @@ export function createChromiumHost(options: ChromiumHostOptions = {}): ChromiumH
     active++;
     let current = running;
     if (current) {
-      const { browser } = await current.catch(() => ({ browser: undefined }));
+      const browser = await current.catch(() => undefined);
       if (browser?.isConnected()) return browser;
       if (running === current) running = undefined; // crashed or failed to start: start afresh
     }
@@ -100,7 +93,7 @@ export function createChromiumHost(options: ChromiumHostOptions = {}): ChromiumH
       if (running === current) running = undefined;
     });
     try {
-      return (await current).browser;
+      return await current;
     } catch (err) {
       throw new RenderError('render_failed', `Chromium could not start: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -119,7 +112,7 @@ export function createChromiumHost(options: ChromiumHostOptions = {}): ChromiumH
     const current = running;
     running = undefined;
     if (!current) return;
-    const { browser } = await current.catch(() => ({ browser: undefined }));
+    const browser = await current.catch(() => undefined);
     await browser?.close().catch(() => undefined);
   }
 
@@ -203,6 +196,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * Chromium's HOME (its NSS database, caches) and the fontconfig file that points it at the shipped
+ * fonts. One directory per user and Kiln install, reused by every launch, rather than a fresh one
+ * per browser: a browser that dies with its worker thread then leaves nothing new behind.
+ */
+async function prepareBrowserHome(): Promise<string> {
+  const install = createHash('sha256').update(FONT_DIR).digest('hex').slice(0, 10);
+  const home = path.join(tmpdir(), `kiln-chromium-${process.getuid?.() ?? 'user'}-${install}`);
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  // Written whole then renamed, so a browser starting at the same moment never reads half a file.
+  const staging = path.join(home, `fonts.conf.${process.pid}.${Date.now()}`);
+  await writeFile(staging, fontconfig(FONT_DIR, path.join(home, 'fontconfig-cache')));
+  await rename(staging, path.join(home, 'fonts.conf'));
+  return home;
 }
 
 function fontconfig(fontDir: string, cacheDir: string): string {
