@@ -41,7 +41,7 @@ tr:nth-child(2n) td { background: #fafbfc; }
 /* A table that spans pages repeats its header; rows and figures are not split. */
 thead { display: table-header-group; }
 tr, img, pre, blockquote { break-inside: avoid; }
-img { max-width: 100%; height: auto; }
+img { max-width: 100%; max-height: 90vh; height: auto; } /* a tall image fits on one page */
 hr { border: 0; border-top: 1px solid #d1d9e0; margin: 1.5em 0; }
 input[type=checkbox] { margin: 0 0.4em 0 0; vertical-align: middle; }
 .missing-image { color: #cf222e; }
