@@ -1,14 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { chartRenderer } from '../src/chart/chart-renderer.js';
 import { compileChart, createChartView, createLogCollector } from '../src/chart/compile-chart.js';
 import { createOfflineLoader } from '../src/chart/offline-vega-loader.js';
 import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
+
+/** Everything a test writes to disk (render dirs, fixture files) is removed after the file. */
+const created: string[] = [];
+afterAll(() => Promise.all(created.map((p) => rm(p, { recursive: true, force: true }))));
+async function newRun(options: Parameters<typeof createFileRenderContext>[0] = {}) {
+  const run = await createFileRenderContext(options);
+  created.push(run.dir);
+  return run;
+}
+
 
 const parse = (input: unknown) => chartRenderer.inputSchema.parse(input);
 
@@ -31,7 +41,7 @@ const barSpec = (extra: Record<string, unknown> = {}) => ({
 });
 
 async function render(input: unknown, assets: FileAsset[] = []) {
-  const run = await createFileRenderContext({ assets });
+  const run = await newRun({ assets });
   const parsed = parse(input);
   await chartRenderer.preflight!(parsed);
   const result = await chartRenderer.render(parsed, run.ctx);
@@ -42,6 +52,7 @@ async function render(input: unknown, assets: FileAsset[] = []) {
 async function fileAsset(name: string, contents: string, contentType: string): Promise<FileAsset> {
   const id = randomUUID();
   const file = path.join(tmpdir(), `kiln-test-${id}-${name}`);
+  created.push(file);
   await writeFile(file, contents);
   return { id, path: file, contentType };
 }
@@ -127,7 +138,7 @@ describe('chart renderer', () => {
       expect(() => chartRenderer.preflight!(input), JSON.stringify(spec)).toThrow(
         expect.objectContaining({ code: 'validation_failed' }),
       );
-      const run = await createFileRenderContext();
+      const run = await newRun();
       await expect(chartRenderer.render(input, run.ctx)).rejects.toMatchObject({ code: 'validation_failed' });
       expect(run.outputs).toHaveLength(0);
     }
@@ -156,7 +167,7 @@ describe('chart renderer', () => {
   });
 
   it('fails the job with render_failed and the library message when rendering fails', async () => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const input = parse({ spec: barSpec({ data: { values: rows }, transform: [{ filter: 'nosuchfunction(datum.visits)' }] }) });
     await expect(chartRenderer.render(input, run.ctx)).rejects.toMatchObject({
       code: 'render_failed',
@@ -166,11 +177,11 @@ describe('chart renderer', () => {
 
   it('fails on a data asset it cannot read and on a foreign asset id', async () => {
     const bad = await fileAsset('data.json', '{"not":"an array"}', 'application/json');
-    let run = await createFileRenderContext({ assets: [bad] });
+    let run = await newRun({ assets: [bad] });
     await expect(chartRenderer.render(parse({ spec: barSpec(), dataAssetId: bad.id }), run.ctx)).rejects.toMatchObject({
       code: 'render_failed',
     });
-    run = await createFileRenderContext();
+    run = await newRun();
     await expect(chartRenderer.render(parse({ spec: barSpec(), dataAssetId: randomUUID() }), run.ctx)).rejects.toMatchObject({
       code: 'asset_not_found',
     });
@@ -189,7 +200,7 @@ describe('chart renderer', () => {
       format: 'png',
       scale: 4,
     });
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const started = Date.now();
     const rendering = chartRenderer.render(input, run.ctx);
     setTimeout(() => run.abort(new DOMException('canceled', 'AbortError')), 50);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
@@ -11,6 +11,16 @@ import { z } from 'zod';
 import { createDocumentRenderer } from '../src/document/document-renderer.js';
 import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
 
+/** Everything a test writes to disk (render dirs, fixture files) is removed after the file. */
+const created: string[] = [];
+afterAll(() => Promise.all(created.map((p) => rm(p, { recursive: true, force: true }))));
+async function newRun(options: Parameters<typeof createFileRenderContext>[0] = {}) {
+  const run = await createFileRenderContext(options);
+  created.push(run.dir);
+  return run;
+}
+
+
 const run = promisify(execFile);
 // One renderer (one Chromium) for the file, as in a worker process.
 const renderer = createDocumentRenderer();
@@ -19,7 +29,7 @@ afterAll(() => renderer.close());
 const parse = (input: unknown) => renderer.inputSchema.parse(input);
 
 async function render(input: unknown, assets: FileAsset[] = []) {
-  const ctx = await createFileRenderContext({ assets });
+  const ctx = await newRun({ assets });
   const parsed = parse(input);
   await renderer.preflight!(parsed);
   const result = await renderer.render(parsed, ctx.ctx);
@@ -108,6 +118,7 @@ describe('document renderer', () => {
   it('inlines images from assets of the company', async () => {
     const id = randomUUID();
     const file = path.join(tmpdir(), `kiln-test-${id}.png`);
+    created.push(file);
     await sharp({ create: { width: 400, height: 200, channels: 3, background: '#ff0000' } }).png().toFile(file);
     const markdown = `# With a chart\n\n![sales](asset:${id})\n\nAfter the image.`;
     expect(renderer.assetRefs!(parse({ markdown }))).toEqual([id]);
@@ -131,7 +142,7 @@ describe('document renderer', () => {
     ]) {
       const input = parse({ markdown });
       expect(() => renderer.preflight!(input), markdown).toThrow(expect.objectContaining({ code: 'validation_failed' }));
-      const ctx = await createFileRenderContext();
+      const ctx = await newRun();
       await expect(renderer.render(input, ctx.ctx)).rejects.toMatchObject({ code: 'validation_failed' });
       expect(ctx.outputs).toHaveLength(0);
     }
@@ -158,7 +169,7 @@ describe('document renderer', () => {
   });
 
   it('fails with asset_not_found for an image asset of another company', async () => {
-    const ctx = await createFileRenderContext();
+    const ctx = await newRun();
     await expect(renderer.render(parse({ markdown: `![x](asset:${randomUUID()})` }), ctx.ctx)).rejects.toMatchObject({
       code: 'asset_not_found',
     });
@@ -167,7 +178,7 @@ describe('document renderer', () => {
   it('stops promptly when aborted, closing the page, and writes no output', async () => {
     const rows = Array.from({ length: 6000 }, (_, i) => `| row ${i} | ${'cell text '.repeat(6)} | ${i} |`).join('\n');
     const input = parse({ markdown: `# Big\n\n| a | b | c |\n| - | - | - |\n${rows}` });
-    const ctx = await createFileRenderContext();
+    const ctx = await newRun();
     const rendering = renderer.render(input, ctx.ctx);
     // Abort once Chromium is busy laying out or printing.
     await waitFor(() => ctx.progress.some((p) => p.stage === 'layout'));

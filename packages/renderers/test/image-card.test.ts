@@ -1,17 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { imageRenderer } from '../src/image/image-renderer.js';
 import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
 
+/** Everything a test writes to disk (render dirs, fixture files) is removed after the file. */
+const created: string[] = [];
+afterAll(() => Promise.all(created.map((p) => rm(p, { recursive: true, force: true }))));
+async function newRun(options: Parameters<typeof createFileRenderContext>[0] = {}) {
+  const run = await createFileRenderContext(options);
+  created.push(run.dir);
+  return run;
+}
+
+
 const parse = (input: unknown) => imageRenderer.inputSchema.parse(input);
 
 async function render(input: unknown, assets: FileAsset[] = []) {
-  const run = await createFileRenderContext({ assets });
+  const run = await newRun({ assets });
   const result = await imageRenderer.render(parse(input), run.ctx);
   await run.settled();
   return { run, result, primary: run.outputFor('primary')!, preview: run.outputFor('preview')! };
@@ -20,6 +30,7 @@ async function render(input: unknown, assets: FileAsset[] = []) {
 async function pngAsset(color: string, size = 64, contentType = 'image/png'): Promise<FileAsset> {
   const id = randomUUID();
   const file = path.join(tmpdir(), `kiln-test-${id}.png`);
+  created.push(file);
   await sharp({ create: { width: size, height: size, channels: 3, background: color } }).png().toFile(file);
   return { id, path: file, contentType };
 }
@@ -101,7 +112,7 @@ describe('image renderer, card mode', () => {
     await expect(Promise.resolve().then(() => imageRenderer.preflight!(input))).rejects.toMatchObject({
       code: 'validation_failed',
     });
-    const run = await createFileRenderContext();
+    const run = await newRun();
     await expect(imageRenderer.render(input, run.ctx)).rejects.toMatchObject({
       code: 'render_failed',
       message: expect.stringMatching(/does not fit/),
@@ -115,7 +126,7 @@ describe('image renderer, card mode', () => {
       code: 'validation_failed',
       options: { details: [{ path: ['input', 'title'], message: expect.stringContaining('🚀') }] },
     });
-    const run = await createFileRenderContext();
+    const run = await newRun();
     await expect(imageRenderer.render(input, run.ctx)).rejects.toMatchObject({
       code: 'render_failed',
       message: expect.stringContaining('🚀'),
@@ -146,20 +157,21 @@ describe('image renderer, card mode', () => {
   it('refuses an SVG asset with external references and a foreign asset id', async () => {
     const id = randomUUID();
     const file = path.join(tmpdir(), `kiln-test-${id}.svg`);
+    created.push(file);
     await writeFile(file, '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="file:///etc/passwd"/></svg>');
     const evil: FileAsset = { id, path: file, contentType: 'image/svg+xml' };
-    let run = await createFileRenderContext({ assets: [evil] });
+    let run = await newRun({ assets: [evil] });
     await expect(imageRenderer.render(parse({ mode: 'card', title: 'x', logoAssetId: id }), run.ctx)).rejects.toMatchObject({
       code: 'validation_failed',
     });
-    run = await createFileRenderContext();
+    run = await newRun();
     await expect(imageRenderer.render(parse({ mode: 'card', title: 'x', backgroundAssetId: randomUUID() }), run.ctx)).rejects.toMatchObject({
       code: 'asset_not_found',
     });
   });
 
   it('stops promptly when aborted and leaves no complete output', async () => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const input = parse({ mode: 'card', title: 'Big', body: 'text '.repeat(300), size: { width: 4096, height: 4096 }, format: 'avif' });
     const started = Date.now();
     const rendering = imageRenderer.render(input, run.ctx);
