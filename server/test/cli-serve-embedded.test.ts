@@ -12,7 +12,7 @@ let dataDir: string;
 
 /** `kiln serve` exactly as README command 1 runs it: no DATABASE_URL, so embedded PostgreSQL. */
 function serve(): Promise<{ child: ChildProcess; url: string; companyId: string }> {
-  const env = { ...process.env, KILN_DATA_DIR: dataDir, KILN_PORT: '0', KILN_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, KILN_DATA_DIR: dataDir, KILN_PORT: '0', KILN_LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, [KILN_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(child);

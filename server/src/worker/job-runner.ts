@@ -233,15 +233,16 @@ async function settleFailure(deps: JobRunnerDeps, job: JobRow, err: unknown) {
 
 /**
  * Coalesces progress reports: renderers may report hundreds per second (ffmpeg), but a progress
- * row + event is worth writing a few times a second at most. Writes are serialized so events
- * never arrive out of order.
+ * row + event is a database commit, worth making a few times a second at most. The clock starts
+ * with the job, so a job that finishes within the first interval writes no progress at all —
+ * its `running` and `done` events say everything. Writes are serialized so events never arrive
+ * out of order.
  */
 function createProgressWriter(deps: JobRunnerDeps, job: JobRow) {
   let latest: { fraction: number; stage: string } | null = null;
-  let lastWrite = 0;
+  let lastWrite = Date.now();
   let chain: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
-  let lastStage: string | null = null;
 
   const write = () => {
     if (timer) clearTimeout(timer);
@@ -250,7 +251,6 @@ function createProgressWriter(deps: JobRunnerDeps, job: JobRow) {
     latest = null;
     if (!p) return chain;
     lastWrite = Date.now();
-    lastStage = p.stage;
     chain = chain
       .then(() =>
         transitionJob(deps.pool, {
@@ -267,8 +267,7 @@ function createProgressWriter(deps: JobRunnerDeps, job: JobRow) {
     report(fraction: number, stage: string) {
       if (!Number.isFinite(fraction)) return;
       latest = { fraction: Math.min(1, Math.max(0, fraction)), stage: String(stage).slice(0, 100) };
-      const due = Date.now() - lastWrite >= PROGRESS_INTERVAL_MS || stage !== lastStage;
-      if (due) void write();
+      if (Date.now() - lastWrite >= PROGRESS_INTERVAL_MS) void write();
       else if (!timer) timer = setTimeout(() => void write(), PROGRESS_INTERVAL_MS);
     },
     async flush() {

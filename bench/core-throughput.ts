@@ -1,0 +1,138 @@
+/**
+ * Core throughput benchmark (not a test): N concurrent clients POST trivial SVG jobs for T seconds
+ * against a running Kiln, then waits for every job to finish and prints:
+ *   accepted jobs/s, p50/p99 accept latency (POST → 202), p50/p99 pickup latency (queued →
+ *   running, from the jobs' own createdAt/startedAt), end-to-end jobs/s (first accept → last done).
+ *
+ *   npm run bench:core                       # starts a throwaway `kiln serve` (embedded PostgreSQL)
+ *   KILN_URL=http://127.0.0.1:3100 npm run bench:core -- --clients 32 --seconds 10
+ *   npm run bench:core -- --kind noop        # the job machinery alone (bench/bench-renderers.ts)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '2' },
+    kind: { type: 'string', default: 'image' },
+  },
+});
+const CLIENTS = Number(values.clients);
+const SECONDS = Number(values.seconds);
+
+const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><rect width="16" height="16" fill="#0a0"/></svg>';
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function startServer(): Promise<{ url: string; companyId: string; stop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'kiln-bench-'));
+  const bin = fileURLToPath(new URL('../server/bin/kiln.mjs', import.meta.url));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KILN_DATA_DIR: dataDir,
+    KILN_PORT: '0',
+    KILN_LOG_LEVEL: 'warn',
+    KILN_WORKER_CONCURRENCY: values.concurrency,
+    ...(values.kind === 'noop' ? { KILN_RENDERER_MODULES: fileURLToPath(new URL('./bench-renderers.ts', import.meta.url)) } : {}),
+  };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  const { url, companyId } = await new Promise<{ url: string; companyId: string }>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const u = /listening on (\S+)/.exec(out)?.[1];
+      const c = /default company (\S+)/.exec(out)?.[1];
+      if (u && c) resolve({ url: u, companyId: c });
+    });
+    child.once('exit', (code) => reject(new Error(`kiln serve exited ${code}`)));
+  });
+  return {
+    url,
+    companyId,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main() {
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let url = process.env.KILN_URL;
+  let companyId: string;
+  if (url) {
+    companyId = (await (await fetch(`${url}/api/companies`)).json()).items[0].id;
+  } else {
+    server = await startServer();
+    url = server.url;
+    companyId = server.companyId;
+  }
+  const jobsUrl = `${url}/api/companies/${companyId}/content-jobs`;
+  const job = values.kind === 'noop' ? { kind: 'bench-noop', input: {} } : { kind: 'image', input: { svg: SVG, format: 'png' } };
+  const body = JSON.stringify({ ...job, sourceTaskId: `bench-${Date.now()}` });
+  // Let render threads finish loading before measuring.
+  await new Promise((r) => setTimeout(r, Number(process.env.BENCH_WARMUP_MS ?? 15000)));
+
+  const acceptMs: number[] = [];
+  const jobIds: string[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        const res = await fetch(jobsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const json = await res.json();
+        if (res.status !== 202) {
+          errors++;
+          continue;
+        }
+        acceptMs.push(performance.now() - t0);
+        jobIds.push(json.jobId);
+      }
+    }),
+  );
+  const acceptSeconds = (performance.now() - start) / 1000;
+
+  // Wait for the queue to drain, then read every job's timestamps back through the API.
+  const byId = new Map<string, any>();
+  for (;;) {
+    byId.clear();
+    let cursor: string | null = null;
+    do {
+      const res: any = await (await fetch(`${jobsUrl}?limit=200&sourceTaskId=${JSON.parse(body).sourceTaskId}${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      for (const j of res.items) byId.set(j.id, j);
+      cursor = res.nextCursor;
+    } while (cursor);
+    if ([...byId.values()].every((j) => ['done', 'failed', 'canceled'].includes(j.status))) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const jobs = [...byId.values()];
+  const done = jobs.filter((j) => j.status === 'done');
+  const pickup = jobs.filter((j) => j.startedAt).map((j) => Date.parse(j.startedAt) - Date.parse(j.createdAt)).sort((a, b) => a - b);
+  const firstCreated = Math.min(...jobs.map((j) => Date.parse(j.createdAt)));
+  const lastFinished = Math.max(...done.map((j) => Date.parse(j.finishedAt)));
+  acceptMs.sort((a, b) => a - b);
+
+  const fmt = (n: number) => n.toFixed(1);
+  console.log(`kind=${values.kind} clients=${CLIENTS} seconds=${SECONDS} workerConcurrency=${values.concurrency}`);
+  console.log(`accepted: ${jobIds.length} jobs (${errors} errors), ${fmt(jobIds.length / acceptSeconds)} jobs/s`);
+  console.log(`accept latency: p50 ${fmt(percentile(acceptMs, 50))} ms, p99 ${fmt(percentile(acceptMs, 99))} ms`);
+  console.log(`pickup latency (queued → running): p50 ${fmt(percentile(pickup, 50))} ms, p99 ${fmt(percentile(pickup, 99))} ms`);
+  console.log(`end to end: ${done.length}/${jobs.length} done, ${fmt(done.length / ((lastFinished - firstCreated) / 1000))} jobs/s`);
+  await server?.stop();
+}
+
+await main();
