@@ -109,8 +109,9 @@ describe('GET /api/companies/:companyId/events', () => {
     await sse.waitFor((m) => m.event === 'snapshot');
     const a = await submit('test-slow', { ms: 0, steps: 1 });
     const b = await submit('test-slow', { ms: 0, steps: 1 });
-    await sse.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === a);
-    await sse.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === b);
+    // Generous waits: this file may share two cores with the video and document renderer tests.
+    await sse.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === a, 60_000);
+    await sse.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === b, 60_000);
     // Still open after both ended: a keep-alive comment arrives later.
     const before = sse.comments.length;
     await new Promise((r) => setTimeout(r, 500));
@@ -120,7 +121,7 @@ describe('GET /api/companies/:companyId/events', () => {
     const midpoint = sse.messages.find((m) => m.event === 'content_job.done' && m.data.jobId === a)!.id!;
     sse.close();
     const resumed = await connectSse(`${kiln.url}/api/companies/${kiln.companyId}/events`, { 'last-event-id': midpoint });
-    const doneB = await resumed.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === b);
+    const doneB = await resumed.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === b, 60_000);
     expect(BigInt(doneB.id!)).toBeGreaterThan(BigInt(midpoint));
     expect(resumed.messages.slice(1).every((m) => BigInt(m.id!) > BigInt(midpoint))).toBe(true);
     resumed.close();

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -65,9 +65,10 @@ export function createLocalDiskProvider(root: string): StorageProvider {
 
     async get(key, range?: ByteRange): Promise<Readable> {
       const full = resolveKey(key);
-      // Open first so a missing file rejects here rather than erroring mid-response.
+      // Open first so a missing file rejects here rather than erroring mid-response; the stream
+      // owns the handle from then on and closes it.
       const fh = await open(full, 'r');
-      return createReadStream('', { fd: fh.fd, autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
+      return fh.createReadStream(range ? { start: range.start, end: range.end } : {});
     },
 
     async head(key) {
