@@ -8,12 +8,9 @@
  *   KILN_URL=http://127.0.0.1:3100 npm run bench:core -- --clients 32 --seconds 10
  *   npm run bench:core -- --kind noop        # the job machinery alone (bench/bench-renderers.ts)
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { percentile, startBenchServer, type BenchServer } from './kiln-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,53 +25,17 @@ const SECONDS = Number(values.seconds);
 
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><rect width="16" height="16" fill="#0a0"/></svg>';
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function startServer(): Promise<{ url: string; companyId: string; stop: () => Promise<void> }> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'kiln-bench-'));
-  const bin = fileURLToPath(new URL('../server/bin/kiln.mjs', import.meta.url));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KILN_DATA_DIR: dataDir,
-    KILN_PORT: '0',
-    KILN_LOG_LEVEL: 'warn',
-    KILN_WORKER_CONCURRENCY: values.concurrency,
-    ...(values.kind === 'noop' ? { KILN_RENDERER_MODULES: fileURLToPath(new URL('./bench-renderers.ts', import.meta.url)) } : {}),
-  };
-  delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  const { url, companyId } = await new Promise<{ url: string; companyId: string }>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const u = /listening on (\S+)/.exec(out)?.[1];
-      const c = /default company (\S+)/.exec(out)?.[1];
-      if (u && c) resolve({ url: u, companyId: c });
-    });
-    child.once('exit', (code) => reject(new Error(`kiln serve exited ${code}`)));
-  });
-  return {
-    url,
-    companyId,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function main() {
-  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let server: BenchServer | null = null;
   let url = process.env.KILN_URL;
   let companyId: string;
   if (url) {
     companyId = (await (await fetch(`${url}/api/companies`)).json()).items[0].id;
   } else {
-    server = await startServer();
+    server = await startBenchServer({
+      KILN_WORKER_CONCURRENCY: values.concurrency!,
+      ...(values.kind === 'noop' ? { KILN_RENDERER_MODULES: fileURLToPath(new URL('./bench-renderers.ts', import.meta.url)) } : {}),
+    });
     url = server.url;
     companyId = server.companyId;
   }
@@ -126,11 +87,26 @@ async function main() {
   const lastFinished = Math.max(...done.map((j) => Date.parse(j.finishedAt)));
   acceptMs.sort((a, b) => a - b);
 
+  // Pickup on an idle queue: one job at a time, so the number is the LISTEN/NOTIFY wake-up and
+  // claim, not the time spent waiting behind a backlog.
+  const idlePickup: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const created = await (await fetch(jobsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
+    let j: any;
+    do {
+      await new Promise((r) => setTimeout(r, 20));
+      j = await (await fetch(`${jobsUrl}/${created.jobId}`)).json();
+    } while (!['done', 'failed', 'canceled'].includes(j.status));
+    idlePickup.push(Date.parse(j.startedAt) - Date.parse(j.createdAt));
+  }
+  idlePickup.sort((a, b) => a - b);
+
   const fmt = (n: number) => n.toFixed(1);
   console.log(`kind=${values.kind} clients=${CLIENTS} seconds=${SECONDS} workerConcurrency=${values.concurrency}`);
   console.log(`accepted: ${jobIds.length} jobs (${errors} errors), ${fmt(jobIds.length / acceptSeconds)} jobs/s`);
   console.log(`accept latency: p50 ${fmt(percentile(acceptMs, 50))} ms, p99 ${fmt(percentile(acceptMs, 99))} ms`);
-  console.log(`pickup latency (queued → running): p50 ${fmt(percentile(pickup, 50))} ms, p99 ${fmt(percentile(pickup, 99))} ms`);
+  console.log(`pickup latency under load (queued → running, includes backlog): p50 ${fmt(percentile(pickup, 50))} ms, p99 ${fmt(percentile(pickup, 99))} ms`);
+  console.log(`pickup latency idle (30 jobs one at a time): p50 ${fmt(percentile(idlePickup, 50))} ms, p99 ${fmt(percentile(idlePickup, 99))} ms`);
   console.log(`end to end: ${done.length}/${jobs.length} done, ${fmt(done.length / ((lastFinished - firstCreated) / 1000))} jobs/s`);
   await server?.stop();
 }

@@ -4,6 +4,9 @@ import { RenderError, throwIfAborted } from '../contract.js';
 import { DEFAULT_FONT_FAMILY } from '../fonts.js';
 import type { CardImage } from './card-image.js';
 
+/** satori is typed against React elements; our trees are the plain { type, props } objects it also accepts. */
+type SatoriNode = Parameters<typeof satori>[0];
+
 /** Font sizes at scale 1, as a fraction of the canvas's shorter side. */
 const BASE_SIZE = { title: 0.09, subtitle: 0.045, body: 0.034 } as const;
 /** Below these (px) text stops being readable; shrinking stops here. */
@@ -109,7 +112,7 @@ export async function renderCardSvg(
 
   const measure = async (scale: number): Promise<number> => {
     throwIfAborted(options.signal);
-    const svg = await satori(textBlock(input, geo, scale), { ...satoriOptions, width: geo.innerWidth });
+    const svg = await satori(textBlock(input, geo, scale) as SatoriNode, { ...satoriOptions, width: geo.innerWidth });
     if (missingGlyphs.size > 0) {
       throw new RenderError(
         'render_failed',
@@ -152,7 +155,7 @@ export async function renderCardSvg(
   // The measured fit is re-checked on the final layout: every box that holds text must lie inside
   // the canvas, so a layout mistake fails the job instead of shipping a card with clipped text.
   const outside: string[] = [];
-  const svg = await satori(cardTree(input, geo, images, scale), {
+  const svg = await satori(cardTree(input, geo, images, scale) as SatoriNode, {
     ...satoriOptions,
     width: geo.width,
     height: geo.height,

@@ -44,7 +44,8 @@ export async function renderCaptionOverlay(
           },
         },
       },
-    },
+      // satori is typed against React elements; this plain { type, props } tree is what it reads.
+    } as unknown as Parameters<typeof satori>[0],
     { width, height, fonts: [{ name: DEFAULT_FONT_FAMILY, data: options.font, weight: 400, style: 'normal' }] },
   );
   // resvg-js (napi-rs) takes over the AbortSignal it is given and rejects it with InvalidArg the
