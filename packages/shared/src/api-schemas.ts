@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES, ASSET_ROLES } from './job-status.js';
+import { JOB_STATUSES } from './job-status.js';
 import { DEFAULT_LIST_LIMIT, MAX_JOB_TIMEOUT_MS, MAX_LIST_LIMIT } from './limits.js';
 
 export const uuidSchema = z.string().uuid();
@@ -59,64 +59,4 @@ export const assetMetadataSchema = z
   .catchall(z.unknown());
 export type AssetMetadata = z.infer<typeof assetMetadataSchema>;
 
-export interface AssetView {
-  id: string;
-  companyId: string;
-  jobId: string | null;
-  sourceTaskId: string | null;
-  role: (typeof ASSET_ROLES)[number];
-  contentType: string;
-  byteSize: number;
-  sha256: string;
-  filename: string;
-  metadata: AssetMetadata;
-  url: string;
-  createdAt: string;
-}
-
-export interface JobView {
-  id: string;
-  companyId: string;
-  kind: string;
-  status: (typeof JOB_STATUSES)[number];
-  progress: number;
-  stage: string | null;
-  attempt: number;
-  maxAttempts: number;
-  priority: number;
-  timeoutMs: number;
-  input: unknown;
-  sourceTaskId: string | null;
-  error: { code: string; message: string } | null;
-  assets: AssetView[];
-  cancelRequested: boolean;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  updatedAt: string;
-}
-
-export interface CreateJobResponse {
-  jobId: string;
-  status: (typeof JOB_STATUSES)[number];
-  createdAt: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface CompanyView {
-  id: string;
-  name: string;
-  maxConcurrentJobs: number;
-  createdAt: string;
-}
-
-export interface RendererView {
-  kind: string;
-  description: string;
-  inputSchema: unknown;
-  example: unknown;
-}
+// The response shapes (AssetView, JobView, CompanyView, …) live in api-response-schemas.ts.

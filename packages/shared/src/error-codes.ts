@@ -28,8 +28,3 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
-
-/** The body of every error response. */
-export interface ErrorBody {
-  error: { code: ErrorCode | string; message: string; details?: unknown };
-}

@@ -4,3 +4,4 @@ export * from './limits.js';
 export * from './error-codes.js';
 export * from './api-schemas.js';
 export * from './renderer-inputs/index.js';
+export * from './api-response-schemas.js';

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { ASSET_ROLES, JOB_STATUSES } from './job-status.js';
+import { assetMetadataSchema } from './api-schemas.js';
+
+/**
+ * The shapes the API answers with. The TS view types are inferred from these, and the OpenAPI
+ * document is generated from them, so what the server returns and what it documents can't drift.
+ * The server doesn't parse its own responses with them; the OpenAPI test does.
+ */
+
+const timestamp = z.iso.datetime();
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('A stable code from the error registry; branch on this, never on the message.'),
+      message: z.string(),
+      details: z.unknown().optional().describe('For validation_failed: `[{ path, message, code? }]`.'),
+    }),
+  })
+  .describe('The body of every error response.');
+/** The body of every error response. */
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const assetViewSchema = z.object({
+  id: z.uuid(),
+  companyId: z.uuid(),
+  jobId: z.uuid().nullable().describe('The job that produced the asset.'),
+  sourceTaskId: z.string().nullable(),
+  role: z.enum(ASSET_ROLES),
+  contentType: z.string(),
+  byteSize: z.number().int().min(0),
+  sha256: z.string().describe('Hex SHA-256 of the bytes; the content route uses it as the ETag.'),
+  filename: z.string(),
+  metadata: assetMetadataSchema,
+  url: z.string().describe('Where to download the bytes (the asset content route).'),
+  createdAt: timestamp,
+});
+export type AssetView = z.infer<typeof assetViewSchema>;
+
+export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+export const jobViewSchema = z.object({
+  id: z.uuid(),
+  companyId: z.uuid(),
+  kind: z.string(),
+  status: z.enum(JOB_STATUSES),
+  progress: z.number().min(0).max(1),
+  stage: z.string().nullable(),
+  attempt: z.number().int(),
+  maxAttempts: z.number().int(),
+  priority: z.number().int(),
+  timeoutMs: z.number().int(),
+  input: z.unknown().describe("The renderer input as validated (defaults filled in)."),
+  sourceTaskId: z.string().nullable(),
+  error: jobErrorSchema.nullable().describe('Why a failed or canceled job ended.'),
+  assets: z.array(assetViewSchema),
+  cancelRequested: z.boolean(),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  updatedAt: timestamp,
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
+export const createJobResponseSchema = z.object({
+  jobId: z.uuid(),
+  status: z.enum(JOB_STATUSES),
+  createdAt: timestamp,
+});
+export type CreateJobResponse = z.infer<typeof createJobResponseSchema>;
+
+/** A page of a list; pass `nextCursor` as `cursor` for the next one (null: last page). */
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const companyViewSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  maxConcurrentJobs: z.number().int(),
+  createdAt: timestamp,
+});
+export type CompanyView = z.infer<typeof companyViewSchema>;
+export const companyListSchema = z.object({ items: z.array(companyViewSchema) });
+
+export const rendererViewSchema = z.object({
+  kind: z.string(),
+  description: z.string(),
+  inputSchema: z.unknown().describe("JSON Schema (2020-12) of the kind's `input`."),
+  example: z.unknown().describe('A working `input`.'),
+});
+export type RendererView = z.infer<typeof rendererViewSchema>;
+export const rendererListSchema = z.object({ items: z.array(rendererViewSchema) });
+
+export const healthResponseSchema = z.object({ status: z.literal('ok') });
+
+export const readinessResponseSchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.record(z.string(), z.boolean()).describe('database, migrations, and worker when this process runs one.'),
+});
+
+/** The `data` of a live SSE event: the stored event payload plus its id and time. */
+export const liveEventDataSchema = z
+  .object({
+    jobId: z.uuid(),
+    status: z.enum(JOB_STATUSES),
+    eventId: z.string().describe('The event id (also the SSE `id:`); resume after it with Last-Event-ID.'),
+    createdAt: timestamp,
+    progress: z.number().optional(),
+    stage: z.string().nullable().optional(),
+    attempt: z.number().int().optional(),
+    assetIds: z.array(z.uuid()).optional(),
+    assetId: z.uuid().optional(),
+    role: z.string().optional(),
+    error: jobErrorSchema.optional(),
+    runAt: z.string().optional(),
+  })
+  .catchall(z.unknown());
+
+/** The `data` of the `snapshot` event that opens a company's stream. */
+export const companySnapshotSchema = z.object({
+  companyId: z.uuid(),
+  activeJobs: z.array(jobViewSchema).describe('Running, then queued jobs (up to 200 of each).'),
+});
