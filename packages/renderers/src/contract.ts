@@ -53,6 +53,8 @@ export interface Renderer<Input = unknown> {
   /** Checks that need more than the schema (e.g. compiling a chart spec); throw RenderError. */
   preflight?(input: Input): Promise<void> | void;
   render(input: Input, ctx: RenderContext): Promise<RenderResult | void>;
+  /** Releases what the renderer keeps between jobs (a browser); called before its thread ends. */
+  close?(): Promise<void>;
 }
 
 /**

@@ -218,9 +218,31 @@ export function createRenderPool(options: { size: number; rendererModules?: stri
       while (threads.length < options.size) spawn();
       await Promise.all(threads.map((t) => t.ready));
     },
+    /** Asks each thread to close its renderers (3 s at most), then ends it. */
     async close() {
       closed = true;
-      await Promise.all(threads.map((t) => t.worker.terminate()));
+      await Promise.all(
+        threads.map(async (t) => {
+          if (!t.dead) {
+            const closedOrTimeout = new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 3000);
+              t.worker.on('message', (m: FromThread) => {
+                if (m.type === 'closed') {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              });
+              t.worker.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            });
+            t.worker.postMessage({ type: 'shutdown' } satisfies ToThread);
+            await closedOrTimeout;
+          }
+          await t.worker.terminate();
+        }),
+      );
     },
   };
 }

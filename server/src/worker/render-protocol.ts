@@ -9,6 +9,7 @@ import type { OutputOptions, RenderResult } from '@kiln/renderers';
 export type ToThread =
   | { type: 'render'; kind: string; input: unknown; tmpDir: string }
   | { type: 'abort'; reason: string }
+  | { type: 'shutdown' }
   | { type: 'output-ack'; streamId: number; bytes: number }
   | { type: 'output-failed'; streamId: number; message: string }
   | { type: 'asset-meta'; reqId: number; id: string; contentType: string; byteSize: number; metadata: AssetMetadata }
@@ -18,6 +19,7 @@ export type ToThread =
 
 export type FromThread =
   | { type: 'ready' }
+  | { type: 'closed' }
   | { type: 'progress'; fraction: number; stage: string }
   | { type: 'log'; line: string }
   | { type: 'output-open'; streamId: number; options: OutputOptions }

@@ -113,6 +113,11 @@ port.on('message', (msg: ToThread) => {
     case 'abort':
       controller?.abort(new RenderError('aborted', msg.reason));
       break;
+    case 'shutdown':
+      // Renderers that keep something between jobs (the document renderer's Chromium) close it
+      // here; a terminated thread would leave the browser's profile behind.
+      void Promise.allSettled([...registry.values()].map((r) => r.close?.())).then(() => post({ type: 'closed' }));
+      break;
     case 'output-ack': {
       const s = outputs.get(msg.streamId);
       if (!s) break;
