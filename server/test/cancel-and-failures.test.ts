@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { filesUnder } from './support/files-under.js';
 import pg from 'pg';
 import { waitForJob, type TestKiln } from './support/test-kiln.js';
 import { startKilnWithTestKinds } from './support/test-kiln-with-test-kinds.js';
@@ -19,15 +19,6 @@ const submit = async (body: Record<string, unknown>) => {
 };
 const running = (job: any) => job.status === 'running';
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(full)));
-    else out.push(full);
-  }
-  return out;
-}
 
 async function eventTypes(jobId: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: kiln.databaseUrl });

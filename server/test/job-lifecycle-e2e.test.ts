@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { filesUnder } from './support/files-under.js';
 import { startTestKiln, svgOf, waitForJob, type TestKiln } from './support/test-kiln.js';
 
 let kiln: TestKiln;
@@ -13,15 +13,6 @@ afterAll(async () => kiln?.cleanup());
 
 const jobs = () => `/api/companies/${kiln.companyId}/content-jobs`;
 
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(full)));
-    else out.push(full);
-  }
-  return out;
-}
 
 describe('a content job end to end', () => {
   it('answers 202 at once, runs, stores a real PNG as an asset linked to job and task', async () => {
@@ -54,7 +45,7 @@ describe('a content job end to end', () => {
     expect([data[0], data[1], data[2]]).toEqual([0, 255, 0]);
 
     // The file lives under <company>/generated/yyyy/mm/dd/ and there is nothing else on disk.
-    const files = await listFiles(path.join(kiln.dataDir, 'storage'));
+    const files = await filesUnder(path.join(kiln.dataDir, 'storage'));
     const mine = files.filter((f) => f.includes(`${kiln.companyId}${path.sep}generated${path.sep}`));
     expect(mine.length).toBe(job.assets.length);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { filesUnder } from './support/files-under.js';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startTestKiln, waitForJob, type TestKiln } from './support/test-kiln.js';
@@ -36,15 +36,6 @@ function startWorkerProcess(): Promise<ChildProcess> {
   });
 }
 
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(full)));
-    else out.push(full);
-  }
-  return out;
-}
 
 beforeAll(async () => {
   // API only: every job here is run by the child worker processes.
@@ -81,7 +72,7 @@ describe('a worker killed with SIGKILL', () => {
       const retry = events.rows.find((r) => r.type === 'content_job.retrying');
       expect(retry?.payload.error.code).toBe('worker_lost');
       const keys = (await client.query('SELECT object_key FROM assets WHERE source_job_id = $1', [jobId])).rows.map((r) => r.object_key);
-      const onDisk = (await files(path.join(api.dataDir, 'storage'))).map((f) => path.relative(path.join(api.dataDir, 'storage'), f));
+      const onDisk = (await filesUnder(path.join(api.dataDir, 'storage'))).map((f) => path.relative(path.join(api.dataDir, 'storage'), f));
       expect(onDisk.sort()).toEqual(keys.sort());
     } finally {
       await client.end();

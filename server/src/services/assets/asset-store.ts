@@ -1,5 +1,6 @@
 import type { AssetMetadata, AssetRole, AssetView } from '@kiln/shared';
 import type { Queryable } from '../jobs/job-row.js';
+import { filteredPage } from '../../db/filtered-page-query.js';
 
 export interface AssetRow {
   id: string;
@@ -58,27 +59,20 @@ export async function findAssetIds(q: Queryable, companyId: string, ids: string[
   return new Set(rows.map((r) => r.id));
 }
 
-export async function listAssets(
+export function listAssets(
   q: Queryable,
   companyId: string,
   f: { sourceTaskId?: string; jobId?: string; afterId?: string; limit: number },
 ): Promise<AssetRow[]> {
-  const values: unknown[] = [companyId];
-  const where = ['a.company_id = $1'];
-  const add = (clause: string, v: unknown) => {
-    values.push(v);
-    where.push(clause.replace('?', `$${values.length}`));
-  };
-  if (f.sourceTaskId) add('a.source_task_id = ?', f.sourceTaskId);
-  if (f.jobId) add('a.source_job_id = ?', f.jobId);
-  if (f.afterId) add('(a.created_at, a.id) < (SELECT c.created_at, c.id FROM assets c WHERE c.id = ? AND c.company_id = $1)', f.afterId);
-  values.push(f.limit);
-  const { rows } = await q.query<AssetRow>(
-    `SELECT ${ASSET_COLUMNS} FROM assets a WHERE ${where.join(' AND ')}
-     ORDER BY a.created_at DESC, a.id DESC LIMIT $${values.length}`,
-    values,
-  );
-  return rows;
+  return filteredPage<AssetRow>(q, {
+    table: 'assets',
+    alias: 'a',
+    columns: ASSET_COLUMNS,
+    companyId,
+    equals: { source_task_id: f.sourceTaskId, source_job_id: f.jobId },
+    afterId: f.afterId,
+    limit: f.limit,
+  });
 }
 
 export async function listAssetsOfJobs(q: Queryable, companyId: string, jobIds: string[]): Promise<AssetRow[]> {

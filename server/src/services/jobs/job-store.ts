@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JobStatus } from '@kiln/shared';
 import { CHANNELS, JOB_COLUMNS, type JobRow, type Queryable } from './job-row.js';
+import { filteredPage } from '../../db/filtered-page-query.js';
 
 export interface NewJob {
   companyId: string;
@@ -99,30 +100,17 @@ export interface JobFilter {
   limit: number;
 }
 
-/**
- * Newest first. The cursor is the last job's id and the page continues strictly below its
- * (created_at, id): jobs created meanwhile sort above it, so pages neither repeat nor skip.
- */
-export async function listJobs(q: Queryable, companyId: string, f: JobFilter): Promise<JobRow[]> {
-  const values: unknown[] = [companyId];
-  const where = ['j.company_id = $1'];
-  const add = (clause: string, v: unknown) => {
-    values.push(v);
-    where.push(clause.replace('?', `$${values.length}`));
-  };
-  if (f.status) add('j.status = ?', f.status);
-  if (f.kind) add('j.kind = ?', f.kind);
-  if (f.sourceTaskId) add('j.source_task_id = ?', f.sourceTaskId);
-  if (f.afterId) {
-    add('(j.created_at, j.id) < (SELECT c.created_at, c.id FROM content_jobs c WHERE c.id = ? AND c.company_id = $1)', f.afterId);
-  }
-  values.push(f.limit);
-  const { rows } = await q.query<JobRow>(
-    `SELECT ${JOB_COLUMNS} FROM content_jobs j WHERE ${where.join(' AND ')}
-     ORDER BY j.created_at DESC, j.id DESC LIMIT $${values.length}`,
-    values,
-  );
-  return rows;
+/** Newest first, filtered, keyset-paginated (see filteredPage). */
+export function listJobs(q: Queryable, companyId: string, f: JobFilter): Promise<JobRow[]> {
+  return filteredPage<JobRow>(q, {
+    table: 'content_jobs',
+    alias: 'j',
+    columns: JOB_COLUMNS,
+    companyId,
+    equals: { status: f.status, kind: f.kind, source_task_id: f.sourceTaskId },
+    afterId: f.afterId,
+    limit: f.limit,
+  });
 }
 
 /** Flags a running job for cancellation and wakes its worker; the worker performs the transition. */
