@@ -29,7 +29,7 @@ export interface StartOptions {
   api?: boolean;
   worker?: boolean;
   /** Worker timing overrides for tests. */
-  workerTiming?: { pollIntervalMs?: number; heartbeatIntervalMs?: number; reapIntervalMs?: number; sweepIntervalMs?: number };
+  workerTiming?: { pollIntervalMs?: number; heartbeatIntervalMs?: number; reapIntervalMs?: number; sweepIntervalMs?: number; webhookIntervalMs?: number };
   /**
    * Modules exporting `renderers: Renderer[]`, added to the built-in kinds in the API and in every
    * render thread (file URLs or absolute paths). The integration tests use it for slow and
@@ -86,6 +86,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       dataDir: config.dataDir,
       orphanGraceMs: config.orphanGraceMs,
       rendererModules,
+      publicUrl: config.publicUrl,
       log,
       ...options.workerTiming,
     });

@@ -15,7 +15,13 @@ export const createJobBodySchema = z
     priority: z.number().int().min(-100).max(100).optional(),
     timeoutMs: z.number().int().min(100).max(MAX_JOB_TIMEOUT_MS).optional(),
     maxAttempts: z.number().int().min(1).max(10).optional(),
-    webhookUrl: z.string().url().max(2000).optional(),
+    /** POSTed a JSON notification when the job ends (done, failed or canceled); retried on failure. */
+    webhookUrl: z
+      .string()
+      .url()
+      .max(2000)
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http or https URL')
+      .optional(),
   })
   .strict();
 export type CreateJobBody = z.infer<typeof createJobBodySchema>;

@@ -10,6 +10,7 @@ import { createTransactionRunner } from '../db/transactions.js';
 import { createRenderPool, type RenderPool } from './render-pool.js';
 import { JobAbort, runJob } from './job-runner.js';
 import { sweepOrphans } from './orphan-sweeper.js';
+import { createWebhookDispatcher } from '../services/webhooks/webhook-dispatcher.js';
 
 export interface WorkerOptions {
   database: Database;
@@ -27,6 +28,9 @@ export interface WorkerOptions {
   };
   /** Tests shorten these; production uses the ARCHITECTURE values. */
   pollIntervalMs?: number;
+  webhookIntervalMs?: number;
+  /** Absolute base for asset URLs in webhook payloads. */
+  publicUrl?: string;
   heartbeatIntervalMs?: number;
   reapIntervalMs?: number;
   sweepIntervalMs?: number;
@@ -61,6 +65,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let claiming = false;
   let claimAgain = false;
   let reaping = false;
+  const webhooks = createWebhookDispatcher({ pool, baseUrl: opts.publicUrl, intervalMs: opts.webhookIntervalMs, log: opts.log });
 
   const log = opts.log;
 
@@ -196,6 +201,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       every(opts.heartbeatIntervalMs ?? 2000, beat);
       every(opts.reapIntervalMs ?? 1000, reap);
       every(opts.sweepIntervalMs ?? 10 * 60_000, sweep);
+      webhooks.start();
       void reap();
       triggerClaim();
     },
@@ -207,6 +213,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const controller of active.values()) controller.abort(new JobAbort('shutdown'));
       while (active.size > 0) await new Promise((r) => setTimeout(r, 20));
+      await webhooks.stop();
       await renderPool?.close();
       const c = lockClient;
       lockClient = null;

@@ -41,7 +41,7 @@ export async function startTestKiln(
     ...env,
   });
   const runtime = await startKiln(config, {
-    workerTiming: { pollIntervalMs: 500, heartbeatIntervalMs: 500, reapIntervalMs: 250 },
+    workerTiming: { pollIntervalMs: 500, heartbeatIntervalMs: 500, reapIntervalMs: 250, webhookIntervalMs: 200 },
     ...options,
   });
   const url = runtime.url!;

@@ -3,3 +3,4 @@ export * from './api-keys.js';
 export * from './content-jobs.js';
 export * from './content-job-events.js';
 export * from './assets.js';
+export * from './webhook-deliveries.js';

@@ -79,6 +79,11 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
                                               'stage', u.stage, 'attempt', u.attempt)
        FROM u
        RETURNING id, company_id, job_id
+     ), webhook AS (
+       -- The webhook outbox row commits with the terminal transition it announces.
+       INSERT INTO webhook_deliveries (company_id, job_id, event_id, url)
+       SELECT u."companyId", u.id, ev.id, u."webhookUrl" FROM u JOIN ev ON ev.job_id = u.id
+       WHERE u."webhookUrl" IS NOT NULL AND u.status IN ('done', 'failed', 'canceled')
      )
      SELECT u.*, ev.id::text AS "eventId",
             pg_notify('${CHANNELS.events}', ev.id || ',' || ev.company_id || ',' || ev.job_id) AS notified

@@ -9,7 +9,8 @@ import {
 } from '@kiln/shared';
 import { RenderError, type RendererRegistry } from '@kiln/renderers';
 import { KilnError, issuesToDetails, validationFailed } from '../../errors.js';
-import { findAssetIds, listAssetsOfJobs, toAssetView, type AssetRow } from '../assets/asset-store.js';
+import { findAssetIds, listAssetsOfJobs, type AssetRow } from '../assets/asset-store.js';
+import { toJobView } from './job-view.js';
 import { isUuid } from '../companies/company-service.js';
 import type { JobRow, Queryable } from './job-row.js';
 import { transitionJob } from './job-lifecycle.js';
@@ -31,29 +32,7 @@ export interface CreateJobOutcome {
 export function jobService(deps: JobServiceDeps) {
   const { pool, renderers } = deps;
 
-  function toView(job: JobRow, assets: AssetRow[]): JobView {
-    return {
-      id: job.id,
-      companyId: job.companyId,
-      kind: job.kind,
-      status: job.status,
-      progress: job.progress,
-      stage: job.stage,
-      attempt: job.attempt,
-      maxAttempts: job.maxAttempts,
-      priority: job.priority,
-      timeoutMs: job.timeoutMs,
-      input: job.input,
-      sourceTaskId: job.sourceTaskId,
-      error: job.errorCode && job.status !== 'done' ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
-      assets: assets.map((a) => toAssetView(a, deps.baseUrl)),
-      cancelRequested: job.cancelRequestedAt !== null,
-      createdAt: job.createdAt.toISOString(),
-      startedAt: job.startedAt?.toISOString() ?? null,
-      finishedAt: job.finishedAt?.toISOString() ?? null,
-      updatedAt: job.updatedAt.toISOString(),
-    };
-  }
+  const toView = (job: JobRow, assets: AssetRow[]) => toJobView(job, assets, deps.baseUrl);
 
   async function requireJob(companyId: string, jobId: string): Promise<JobRow> {
     const job = isUuid(jobId) ? await findJob(pool, companyId, jobId) : null;
@@ -113,7 +92,7 @@ export function jobService(deps: JobServiceDeps) {
         sourceTaskId: body.sourceTaskId ?? null,
         idempotencyKey: options.idempotencyKey ?? null,
         requestHash: hash,
-        webhookUrl: null,
+        webhookUrl: body.webhookUrl ?? null,
         requestedBy: options.requestedBy ?? null,
       });
       if (!created && job.requestHash !== hash) throw KilnError.of('idempotency_conflict');
