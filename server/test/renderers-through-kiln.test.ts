@@ -107,3 +107,33 @@ describe('real renderers through Kiln', () => {
     expect((await sharp(await download(preview)).metadata()).format).toBe('webp');
   });
 });
+
+describe('canceling real renders through Kiln', () => {
+  it('a long video canceled mid-render ends canceled within 2 s, with no ffmpeg left and no asset', async () => {
+    const svg = (fill: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360"><rect width="640" height="360" fill="${fill}"/></svg>`;
+    const res = await kiln.api('POST', `/api/companies/${kiln.companyId}/content-jobs`, {
+      kind: 'video',
+      input: {
+        resolution: { width: 640, height: 360 },
+        fps: 30,
+        quality: 'high',
+        scenes: [
+          { visual: { type: 'svg', svg: svg('#112233') }, durationMs: 60_000, transition: 'fade', transitionMs: 1000 },
+          { visual: { type: 'svg', svg: svg('#445566') }, durationMs: 60_000 },
+        ],
+      },
+    });
+    const jobId = res.body.jobId;
+    // Wait until ffmpeg is really encoding (its own progress has arrived).
+    await waitForJob(kiln, jobId, (j) => j.status === 'running' && j.progress > 0.05, 60_000);
+    const ffmpegOfJob = async () => {
+      const { stdout } = await run('ps', ['-eo', 'pid,args']).catch(() => ({ stdout: '' }));
+      return stdout.split('\n').filter((l) => l.includes('ffmpeg') && l.includes(jobId));
+    };
+    expect((await ffmpegOfJob()).length).toBeGreaterThan(0);
+    await kiln.api('POST', `/api/companies/${kiln.companyId}/content-jobs/${jobId}/cancel`);
+    const job = await waitForJob(kiln, jobId, undefined, 2000);
+    expect(job).toMatchObject({ status: 'canceled', assets: [] });
+    expect(await ffmpegOfJob()).toEqual([]);
+  });
+});
