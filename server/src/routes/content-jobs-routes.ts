@@ -4,7 +4,8 @@ import { issuesToDetails, validationFailed } from '../errors.js';
 import type { AppDeps } from '../app-deps.js';
 import { companyFromRequest } from './company-scope.js';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+/** What an Idempotency-Key may be (the OpenAPI document publishes the same pattern). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export function contentJobsRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {

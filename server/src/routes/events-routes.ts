@@ -7,12 +7,15 @@ import { listJobs } from '../services/jobs/job-store.js';
 import type { AppDeps } from '../app-deps.js';
 import { companyFromRequest } from './company-scope.js';
 
+/** An SSE event id: a `content_job_events` row id (the OpenAPI document publishes the same pattern). */
+export const EVENT_ID = /^\d{1,18}$/;
+
 /** `Last-Event-ID` (what EventSource sends on reconnect) wins over `?since=`. */
 function resumePoint(request: FastifyRequest): string | null {
   const header = request.headers['last-event-id'];
   const raw = (typeof header === 'string' && header.trim()) || (request.query as { since?: string }).since;
   if (raw === undefined || raw === '') return null;
-  if (!/^\d{1,18}$/.test(String(raw))) {
+  if (!EVENT_ID.test(String(raw))) {
     throw validationFailed([{ path: ['Last-Event-ID'], message: 'An event id is a positive integer.' }]);
   }
   return String(raw);

@@ -1,0 +1,297 @@
+import { listAssetsQuerySchema, listJobsQuerySchema, uuidSchema, type ErrorCode } from '@kiln/shared';
+import type { Renderer } from '@kiln/renderers';
+import { IDEMPOTENCY_KEY } from '../../routes/content-jobs-routes.js';
+import { EVENT_ID } from '../../routes/events-routes.js';
+import { errorResponses, jsonResponse, JSON_BODY_ERRORS, sseResponse } from './openapi-responses.js';
+import { jsonSchemaOf, queryParameters } from './openapi-schemas.js';
+import {
+  parameterRef,
+  schemaRef,
+  type HeaderObject,
+  type HttpMethod,
+  type OperationObject,
+  type ParameterObject,
+  type ResponseObject,
+} from './openapi-types.js';
+
+export interface DocumentedOperation {
+  method: HttpMethod;
+  /** OpenAPI form: `{param}`, not Fastify's `:param`. */
+  path: string;
+  operation: OperationObject;
+}
+
+interface OperationInput extends Omit<OperationObject, 'responses' | 'security'> {
+  responses: Record<string, ResponseObject>;
+  /** Stable error codes this operation may answer with (401 and 500 are added for every one). */
+  errors?: ErrorCode[];
+  errorNotes?: Partial<Record<ErrorCode, string>>;
+  /** Needs no API key in `authenticated` mode either. */
+  public?: boolean;
+}
+
+export const TAGS = [
+  { name: 'System', description: 'Liveness, readiness and this API description.' },
+  { name: 'Companies', description: 'Tenants. Every job and asset belongs to one company.' },
+  { name: 'Content jobs', description: 'Ask for content to be rendered; follow and cancel the jobs.' },
+  { name: 'Events', description: 'Server-Sent Events streams of job events, resumable with Last-Event-ID.' },
+  { name: 'Assets', description: 'The rendered files: metadata, downloads with ranges, deletion.' },
+  { name: 'Renderers', description: 'The kinds this server renders, with their input schemas and examples.' },
+];
+
+/** Parameters used by several operations (published under `components.parameters`). */
+export function sharedParameters(): Record<string, ParameterObject> {
+  const uuid = jsonSchemaOf(uuidSchema);
+  const eventId = { type: 'string', pattern: EVENT_ID.source };
+  return {
+    CompanyId: { name: 'companyId', in: 'path', required: true, schema: uuid, description: 'The company (tenant). A company key may only name its own; any other answers 404.' },
+    JobId: { name: 'jobId', in: 'path', required: true, schema: uuid },
+    AssetId: { name: 'assetId', in: 'path', required: true, schema: uuid },
+    IdempotencyKey: {
+      name: 'Idempotency-Key',
+      in: 'header',
+      schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+      description:
+        'Retry-safe creation: the same key with the same body returns the original 202 (with `Idempotent-Replayed: true`) instead of a second job; the same key with another body is a 409.',
+      example: 'report-2025-q3-cover',
+    },
+    LastEventId: {
+      name: 'Last-Event-ID',
+      in: 'header',
+      schema: eventId,
+      description: 'Resume after this event id (EventSource sends it on reconnect). Wins over `since`.',
+    },
+    Since: { name: 'since', in: 'query', schema: eventId, description: 'Like Last-Event-ID, for clients that cannot set headers.' },
+  };
+}
+
+const companyPath = '/api/companies/{companyId}';
+const jobPath = `${companyPath}/content-jobs/{jobId}`;
+const assetPath = `${companyPath}/assets/{assetId}`;
+const header = (description: string): HeaderObject => ({ description, schema: { type: 'string' } });
+
+const contentHeaders: Record<string, HeaderObject> = {
+  ETag: header('The quoted SHA-256 of the bytes; send it back in If-None-Match or If-Range.'),
+  'Accept-Ranges': header('`bytes`'),
+  'Content-Length': header('Bytes in this response.'),
+  'Content-Disposition': header('`inline`, or `attachment` with `?download=1`, with the file name.'),
+  'Cache-Control': header('`private, max-age=31536000, immutable`: an asset never changes.'),
+};
+
+/**
+ * Every route the server registers, described. Request and response bodies point at component
+ * schemas generated from the zod schemas the routes use; this file adds what zod doesn't know:
+ * statuses, headers, error codes and prose.
+ */
+export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: number }): DocumentedOperation[] {
+  const scoped = (codes: ErrorCode[] = []): ErrorCode[] => ['company_not_found', ...codes];
+  const list: [HttpMethod, string, OperationInput][] = [
+    ['get', '/api/health', {
+      operationId: 'getHealth', tags: ['System'], summary: 'Liveness', public: true,
+      description: 'Answers as long as the process serves HTTP; checks nothing else.',
+      responses: { 200: jsonResponse('The process is up.', 'HealthResponse') },
+    }],
+    ['get', '/api/ready', {
+      operationId: 'getReadiness', tags: ['System'], summary: 'Readiness', public: true,
+      description: 'Checks the database, that migrations are applied and, when this process runs one, the worker.',
+      responses: {
+        200: jsonResponse('Ready to serve.', 'ReadinessResponse'),
+        503: jsonResponse('Not ready; `checks` says which check failed.', 'ReadinessResponse'),
+      },
+    }],
+    ['get', '/api/openapi.json', {
+      operationId: 'getOpenApiDocument', tags: ['System'], summary: 'This OpenAPI 3.1 document', public: true,
+      responses: { 200: { description: 'The document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+    }],
+    ['get', '/api/docs', {
+      operationId: 'getApiReference', tags: ['System'], summary: 'A readable API reference (HTML)', public: true,
+      description: 'The same document as an HTML page that loads nothing from elsewhere.',
+      responses: { 200: { description: 'The reference page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    }],
+
+    ['get', '/api/companies', {
+      operationId: 'listCompanies', tags: ['Companies'], summary: 'List companies',
+      description: 'An admin sees every company; a company key sees its own only.',
+      responses: { 200: jsonResponse('The companies.', 'CompanyList') },
+    }],
+    ['post', '/api/companies', {
+      operationId: 'createCompany', tags: ['Companies'], summary: 'Create a company',
+      description: 'Admin only.',
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: schemaRef('CreateCompanyBody'), example: { name: 'Acme Marketing', maxConcurrentJobs: 4 } } },
+      },
+      responses: { 201: jsonResponse('Created.', 'CompanyView', { Location: header('The new company.') }) },
+      errors: [...JSON_BODY_ERRORS, 'forbidden'],
+      errorNotes: { forbidden: 'This needs an admin key.' },
+    }],
+    ['get', companyPath, {
+      operationId: 'getCompany', tags: ['Companies'], summary: 'Get a company',
+      parameters: [parameterRef('CompanyId')],
+      responses: { 200: jsonResponse('The company.', 'CompanyView') },
+      errors: scoped(),
+    }],
+
+    ['post', `${companyPath}/content-jobs`, {
+      operationId: 'createContentJob', tags: ['Content jobs'], summary: 'Queue a content job',
+      description:
+        'Validates everything a render needs (the body, the kind, the input against the renderer\'s schema, renderer checks such as compiling a chart spec, and that referenced assets belong to the company) and queues the job. Follow it with GET or the events stream.',
+      parameters: [parameterRef('CompanyId'), parameterRef('IdempotencyKey')],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: schemaRef('CreateJobBody'),
+            // One example per kind (`example` and `examples` are mutually exclusive in OpenAPI).
+            examples: Object.fromEntries(
+              o.renderers.map((r) => [r.kind, { summary: `${r.kind} job`, description: r.description, value: { kind: r.kind, input: r.example } }]),
+            ),
+          },
+        },
+      },
+      responses: {
+        202: jsonResponse('Queued (or, with a replayed Idempotency-Key, the original answer).', 'CreateJobResponse', {
+          Location: header('The job.'),
+          'Idempotent-Replayed': header('`true` when this answers an earlier request with the same Idempotency-Key.'),
+        }),
+      },
+      errors: scoped([...JSON_BODY_ERRORS, 'unknown_kind', 'asset_not_found', 'idempotency_conflict']),
+      errorNotes: {
+        validation_failed: 'The body, its `input` or the Idempotency-Key is not valid; `details` lists the paths.',
+        unknown_kind: 'No renderer handles this kind; `details.knownKinds` lists those that do.',
+        asset_not_found: 'The input refers to an asset this company does not have.',
+      },
+    }],
+    ['get', `${companyPath}/content-jobs`, {
+      operationId: 'listContentJobs', tags: ['Content jobs'], summary: 'List jobs, newest first',
+      parameters: [
+        parameterRef('CompanyId'),
+        ...queryParameters(listJobsQuerySchema, {
+          status: 'Only jobs in this state.',
+          kind: 'Only jobs of this kind.',
+          sourceTaskId: 'Only jobs created for this task.',
+          limit: 'Page size.',
+          cursor: 'The `nextCursor` of the previous page.',
+        }),
+      ],
+      responses: { 200: jsonResponse('A page of jobs, each with its assets.', 'JobPage') },
+      errors: scoped(['validation_failed']),
+    }],
+    ['get', jobPath, {
+      operationId: 'getContentJob', tags: ['Content jobs'], summary: 'Get a job',
+      parameters: [parameterRef('CompanyId'), parameterRef('JobId')],
+      responses: { 200: jsonResponse('The job, with its assets once done.', 'JobView') },
+      errors: scoped(['job_not_found']),
+    }],
+    ['post', `${jobPath}/cancel`, {
+      operationId: 'cancelContentJob', tags: ['Content jobs'], summary: 'Cancel a job',
+      description: 'Takes no body. A queued job is canceled at once; a running one is flagged and its worker stops the render.',
+      parameters: [parameterRef('CompanyId'), parameterRef('JobId')],
+      responses: {
+        200: jsonResponse('Canceled (it was still queued).', 'JobView'),
+        202: jsonResponse('Cancellation requested (it is running); `cancelRequested` is true until the worker records `canceled`.', 'JobView'),
+      },
+      errors: scoped(['job_not_found', 'job_not_cancelable']),
+    }],
+
+    ['get', `${jobPath}/events`, {
+      operationId: 'streamContentJobEvents', tags: ['Events'], summary: "Stream one job's events (SSE)",
+      description: 'Replays every stored event of the job (or those after Last-Event-ID), then live ones.',
+      parameters: [parameterRef('CompanyId'), parameterRef('JobId'), parameterRef('LastEventId'), parameterRef('Since')],
+      responses: { 200: sseResponse({ snapshotSchema: 'JobView', snapshotWhat: '`JobView`', closes: true, keepAliveMs: o.keepAliveMs }) },
+      errors: scoped(['job_not_found', 'validation_failed']),
+      errorNotes: { validation_failed: 'Last-Event-ID or `since` is not an event id.' },
+    }],
+    ['get', `${companyPath}/events`, {
+      operationId: 'streamCompanyEvents', tags: ['Events'], summary: "Stream every job's events of a company (SSE)",
+      description: 'Live events only, unless Last-Event-ID (or `since`) asks for a replay from that point.',
+      parameters: [parameterRef('CompanyId'), parameterRef('LastEventId'), parameterRef('Since')],
+      responses: { 200: sseResponse({ snapshotSchema: 'CompanySnapshot', snapshotWhat: '`CompanySnapshot`, the active jobs', closes: false, keepAliveMs: o.keepAliveMs }) },
+      errors: scoped(['validation_failed']),
+      errorNotes: { validation_failed: 'Last-Event-ID or `since` is not an event id.' },
+    }],
+
+    ['get', `${companyPath}/assets`, {
+      operationId: 'listAssets', tags: ['Assets'], summary: 'List assets, newest first',
+      parameters: [
+        parameterRef('CompanyId'),
+        ...queryParameters(listAssetsQuerySchema, {
+          sourceTaskId: 'Only assets made for this task.',
+          jobId: 'Only the outputs of this job.',
+          limit: 'Page size.',
+          cursor: 'The `nextCursor` of the previous page.',
+        }),
+      ],
+      responses: { 200: jsonResponse('A page of assets.', 'AssetPage') },
+      errors: scoped(['validation_failed']),
+    }],
+    ['get', assetPath, {
+      operationId: 'getAsset', tags: ['Assets'], summary: "Get an asset's metadata",
+      parameters: [parameterRef('CompanyId'), parameterRef('AssetId')],
+      responses: { 200: jsonResponse('The asset.', 'AssetView') },
+      errors: scoped(['asset_not_found']),
+    }],
+    ['get', `${assetPath}/content`, contentOperation('get')],
+    ['head', `${assetPath}/content`, contentOperation('head')],
+    ['delete', assetPath, {
+      operationId: 'deleteAsset', tags: ['Assets'], summary: 'Delete an asset',
+      description: 'Removes the row, then the file (a file left behind is removed by the sweeper).',
+      parameters: [parameterRef('CompanyId'), parameterRef('AssetId')],
+      responses: { 204: { description: 'Deleted.' } },
+      errors: scoped(['asset_not_found']),
+    }],
+
+    ['get', '/api/renderers', {
+      operationId: 'listRenderers', tags: ['Renderers'], summary: 'List renderer kinds',
+      description: 'Each kind with its input JSON Schema and a working example: the same schemas as the `CreateJobBody` variants here.',
+      responses: { 200: jsonResponse('The kinds.', 'RendererList') },
+    }],
+  ];
+
+  return list.map(([method, path, input]) => ({ method, path, operation: finish(input) }));
+}
+
+function contentOperation(method: 'get' | 'head'): OperationInput {
+  const head = method === 'head';
+  return {
+    operationId: head ? 'headAssetContent' : 'getAssetContent',
+    tags: ['Assets'],
+    summary: head ? "An asset's download headers, without the bytes" : "Download an asset's bytes",
+    description: 'Supports one `bytes=` range (several are answered with the whole body), If-Range, and If-None-Match with the ETag.',
+    parameters: [
+      parameterRef('CompanyId'),
+      parameterRef('AssetId'),
+      { name: 'download', in: 'query', schema: { type: 'string', enum: ['1'] }, description: '`1`: `Content-Disposition: attachment`.' },
+      { name: 'Range', in: 'header', schema: { type: 'string', pattern: '^bytes=\\d*-\\d*$' }, description: 'One range: `bytes=0-1023`, `bytes=1024-` or `bytes=-500`.', example: 'bytes=0-1023' },
+      { name: 'If-Range', in: 'header', schema: { type: 'string' }, description: 'The ETag; the range is honoured only if it still matches.' },
+      { name: 'If-None-Match', in: 'header', schema: { type: 'string' }, description: 'The ETag; a match answers 304.' },
+    ],
+    responses: {
+      200: {
+        description: head ? 'The headers of a full download.' : 'The whole file, with the asset\'s content type.',
+        headers: contentHeaders,
+        ...(head ? {} : { content: { '*/*': { schema: { description: 'The asset bytes.' } } } }),
+      },
+      206: {
+        description: head ? 'The headers of a partial download.' : 'The requested range.',
+        headers: { ...contentHeaders, 'Content-Range': header('`bytes first-last/size`') },
+        ...(head ? {} : { content: { '*/*': { schema: { description: 'The bytes of the range.' } } } }),
+      },
+      304: { description: 'If-None-Match matched: the copy the client has is current.', headers: { ETag: contentHeaders.ETag! } },
+    },
+    errors: ['company_not_found', 'asset_not_found', 'range_not_satisfiable'],
+    errorNotes: { range_not_satisfiable: 'The range starts past the end; `Content-Range: bytes */size` gives the size.' },
+  };
+}
+
+/** Adds the errors every operation shares and the security requirement. */
+function finish(input: OperationInput): OperationObject {
+  const { errors = [], errorNotes, public: isPublic, responses, ...rest } = input;
+  const all: ErrorCode[] = [...errors, ...(isPublic ? [] : (['unauthorized'] as const)), 'internal_error'];
+  const notes = { unauthorized: 'A valid API key is required (`authenticated` mode only).', ...errorNotes };
+  return {
+    ...rest,
+    responses: { ...responses, ...errorResponses(all, notes) },
+    ...(isPublic ? { security: [] } : {}),
+  };
+}
