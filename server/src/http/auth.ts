@@ -10,7 +10,8 @@ declare module 'fastify' {
 
 /**
  * `local_trusted`: every request acts as the local admin (the server only binds loopback).
- * `authenticated`: a Bearer API key is required on /api routes except health and readiness.
+ * `authenticated`: a Bearer API key is required on /api routes except health, readiness and the
+ * API description (/api/openapi.json, /api/docs).
  */
 export function installAuth(app: FastifyInstance, deps: { mode: 'local_trusted' | 'authenticated'; keys: ApiKeyService }) {
   app.decorateRequest('principal', null as never);
@@ -20,7 +21,8 @@ export function installAuth(app: FastifyInstance, deps: { mode: 'local_trusted' 
       return;
     }
     const path = request.url.split('?')[0]!;
-    if (!path.startsWith('/api/') || path === '/api/health' || path === '/api/ready') return;
+    // The API description stays public: it describes the API and holds no company's data.
+    if (!path.startsWith('/api/') || path === '/api/health' || path === '/api/ready' || path === '/api/openapi.json' || path === '/api/docs') return;
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const principal = m ? await deps.keys.authenticate(m[1]!) : null;
