@@ -1,0 +1,26 @@
+import type { CliCommand } from '../cli-command.js';
+import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
+import { migrateCommand } from './migrate.js';
+import { companiesCommand } from './companies.js';
+import { keysCommand } from './keys.js';
+import { submitCommand } from './submit.js';
+import { watchCommand } from './watch.js';
+import { jobsCommand } from './jobs.js';
+import { assetsCommand } from './assets.js';
+import { renderersCommand } from './renderers.js';
+
+/** Server side (config from KILN_* / DATABASE_URL): run Kiln or change its database directly. */
+export const SERVER_COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, migrateCommand, companiesCommand, keysCommand];
+
+/** Client side (KILN_URL, KILN_API_KEY, KILN_COMPANY_ID): go through the HTTP API with @kiln/client. */
+export const CLIENT_COMMANDS: readonly CliCommand[] = [submitCommand, watchCommand, jobsCommand, assetsCommand, renderersCommand];
+
+export function findCommand(name: string): CliCommand | undefined {
+  return [...SERVER_COMMANDS, ...CLIENT_COMMANDS].find((c) => c.name === name);
+}
+
+/** Ctrl-C while a client command waits aborts its request or stream, so the terminal is left tidy. */
+export function abortsOnSignal(command: CliCommand): boolean {
+  return CLIENT_COMMANDS.includes(command);
+}
