@@ -1,0 +1,15 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// `npm run dev -w @kiln/ui` serves the dashboard with hot reload and forwards /api to a running
+// Kiln (KILN_URL, default http://127.0.0.1:3100). The production build is static files in dist/,
+// which the server itself serves at `/` (server/src/http/static-ui.ts).
+export default defineConfig({
+  plugins: [react()],
+  // Relative asset URLs, so the build also works behind a reverse proxy under a path prefix.
+  base: './',
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  server: {
+    proxy: { '/api': { target: process.env.KILN_URL ?? 'http://127.0.0.1:3100', changeOrigin: true } },
+  },
+});
