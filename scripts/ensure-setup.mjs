@@ -4,7 +4,7 @@
 // packages the renderers call (ffmpeg, espeak-ng, Chromium, poppler-utils) when they are
 // missing. Needs nothing but Node itself, so it runs before `npm ci` has happened.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -48,5 +48,25 @@ function ensureSystemPackages() {
   execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
 }
 
+/** Newest modification time of a file or of any file under a directory (0 when absent). */
+function newestMtime(target) {
+  if (!existsSync(target)) return 0;
+  const stat = statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(target).reduce((max, name) => Math.max(max, newestMtime(path.join(target, name))), stat.mtimeMs);
+}
+
+// The dashboard is static files (ui/dist) that the server serves at `/`. Built when missing or
+// older than its sources, so `npm start` and `npm test` always serve the current UI.
+function ensureUiBuild() {
+  const ui = path.join(root, 'ui');
+  const built = newestMtime(path.join(ui, 'dist', 'index.html'));
+  const sources = ['src', 'index.html', 'vite.config.ts', 'tsconfig.json', 'package.json'].map((f) => newestMtime(path.join(ui, f)));
+  if (built > 0 && built >= Math.max(...sources)) return;
+  console.error('kiln setup: building the dashboard (npm run build -w @kiln/ui)…');
+  execFileSync('npm', ['run', 'build', '-w', '@kiln/ui'], { cwd: root, stdio: 'inherit' });
+}
+
 ensureSystemPackages();
 ensureNodeModules();
+ensureUiBuild();
