@@ -106,7 +106,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       storage,
       renderers,
       hub,
-      jobs: jobService({ pool: database.pool, renderers, baseUrl: config.publicUrl }),
+      jobs: jobService({ pool: database.pool, renderers, companies, baseUrl: config.publicUrl }),
       companies,
       keys,
       workerRunning: w ? () => w.running() : null,

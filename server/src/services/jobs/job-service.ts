@@ -11,7 +11,7 @@ import { RenderError, type RendererRegistry } from '@kiln/renderers';
 import { KilnError, issuesToDetails, validationFailed } from '../../errors.js';
 import { findAssetIds, listAssetsOfJobs, type AssetRow } from '../assets/asset-store.js';
 import { toJobView } from './job-view.js';
-import { isUuid } from '../companies/company-service.js';
+import { isUuid, type CompanyService } from '../companies/company-service.js';
 import type { JobRow, Queryable } from './job-row.js';
 import { transitionJob } from './job-lifecycle.js';
 import { findJob, flagCancelRequested, insertJob, listJobs, requestHash } from './job-store.js';
@@ -19,6 +19,7 @@ import { findJob, flagCancelRequested, insertJob, listJobs, requestHash } from '
 export interface JobServiceDeps {
   pool: Queryable;
   renderers: RendererRegistry;
+  companies: CompanyService;
   baseUrl?: string;
 }
 
@@ -66,6 +67,7 @@ export function jobService(deps: JobServiceDeps) {
       const found = await findAssetIds(pool, companyId, refs.filter(isUuid));
       const missing = refs.filter((id) => !found.has(id));
       if (missing.length > 0) {
+        await deps.companies.require(companyId); // an unknown company is the truer answer
         throw KilnError.of('asset_not_found', `Referenced asset(s) not found: ${missing.join(', ')}.`, { assetIds: missing });
       }
     }
@@ -94,6 +96,10 @@ export function jobService(deps: JobServiceDeps) {
         requestHash: hash,
         webhookUrl: body.webhookUrl ?? null,
         requestedBy: options.requestedBy ?? null,
+      }).catch((err: { code?: string; constraint?: string }) => {
+        // The route skips a separate company lookup; the foreign key is the check.
+        if (err.code === '23503' && err.constraint === 'content_jobs_company_id_fkey') throw KilnError.of('company_not_found');
+        throw err;
       });
       if (!created && job.requestHash !== hash) throw KilnError.of('idempotency_conflict');
       return { response: { jobId: job.id, status: 'queued', createdAt: job.createdAt.toISOString() }, created };
