@@ -33,23 +33,32 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
   const invalidJson = useRef(new Set<string>());
   const [invalidCount, setInvalidCount] = useState(0);
 
+  /** Shows `value` in both editors (whichever is open). */
+  const load = useCallback((value: unknown) => {
+    setInput(structuredClone(value));
+    setJsonText(JSON.stringify(value, null, 2));
+    setJsonError(null);
+  }, []);
+
   // A new kind (or "run again"): start from the example, or from the earlier job's input.
   useEffect(() => {
     if (!renderer) return;
     setErrors(new Map());
     setFailure(null);
-    if (!from) {
-      setInput(structuredClone(renderer.example));
-      return;
-    }
+    if (!from) return load(renderer.example);
+    let stale = false;
     kilnApi.getJob(companyId, from).then(
       (job) => {
-        setInput(structuredClone(job.input));
+        if (stale) return;
+        load(job.input);
         if (job.sourceTaskId) setSourceTaskId(job.sourceTaskId);
       },
-      () => setInput(structuredClone(renderer.example)),
+      () => !stale && load(renderer.example),
     );
-  }, [renderer, from, companyId]);
+    return () => {
+      stale = true;
+    };
+  }, [renderer, from, companyId, load]);
 
   const touch = useCallback((path: Path) => {
     const key = pathKey(path);
@@ -86,9 +95,7 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
     if (!renderer) return;
     setErrors(new Map());
     setFailure(null);
-    setInput(structuredClone(renderer.example));
-    setJsonText(JSON.stringify(renderer.example, null, 2));
-    setJsonError(null);
+    load(renderer.example);
     if (from) navigate(routeHref('new', { kind }), { replace: true });
   };
 

@@ -173,22 +173,23 @@ function StringField(p: FieldProps) {
   const set = (text: string) => change(text === '' && !p.required ? undefined : text);
   const placeholder = typeof p.schema.default === 'string' ? p.schema.default : p.schema.format === 'uuid' ? '00000000-0000-…' : '';
   const isColor = /#/.test(p.schema.pattern ?? '') && /0-9a-f/i.test(p.schema.pattern ?? '');
+  const text = <input id={id} name={pathKey(p.path)} type="text" value={value} placeholder={placeholder} onChange={(e) => set(e.target.value)} />;
   return (
     <Field path={p.path} label={p.label} required={p.required} hint={hintFor(p.schema)} controlId={id}>
       {isLongText(key, p.schema) ? (
         <textarea id={id} name={pathKey(p.path)} value={value} placeholder={placeholder} rows={Math.min(14, Math.max(3, value.split('\n').length + 1))} onChange={(e) => set(e.target.value)} spellCheck={key !== 'svg'} />
-      ) : (
-        <div className={isColor ? 'color-input' : undefined}>
-          {isColor && (
-            <input
-              type="color"
-              aria-label={`${p.label} colour`}
-              value={COLOR.test(value) ? value : COLOR.test(placeholder) ? placeholder : '#000000'}
-              onChange={(e) => set(e.target.value)}
-            />
-          )}
-          <input id={id} name={pathKey(p.path)} type="text" value={value} placeholder={placeholder} onChange={(e) => set(e.target.value)} />
+      ) : isColor ? (
+        <div className="color-input">
+          <input
+            type="color"
+            aria-label={`${p.label} colour`}
+            value={COLOR.test(value) ? value : COLOR.test(placeholder) ? placeholder : '#000000'}
+            onChange={(e) => set(e.target.value)}
+          />
+          {text}
         </div>
+      ) : (
+        text
       )}
     </Field>
   );
