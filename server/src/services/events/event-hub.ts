@@ -46,6 +46,12 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
     }
   }
 
+  // Batches are read and dispatched one after another: two reads in flight at once could return
+  // out of order and deliver a later event before an earlier one, which a client resuming from
+  // "the newest id I saw" would then skip. PostgreSQL delivers notifications in commit order, so
+  // dispatching in notification order keeps each job's events in order.
+  let flushing: Promise<void> = Promise.resolve();
+
   async function flush() {
     flushScheduled = false;
     const ids = pending;
@@ -68,7 +74,9 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
     pending.push(id);
     if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flush);
+      setImmediate(() => {
+        flushing = flushing.then(flush);
+      });
     }
   }
 
