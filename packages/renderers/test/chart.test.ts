@@ -1,24 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { chartRenderer } from '../src/chart/chart-renderer.js';
 import { compileChart, createChartView, createLogCollector } from '../src/chart/compile-chart.js';
 import { createOfflineLoader } from '../src/chart/offline-vega-loader.js';
-import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
+import type { FileAsset } from '../src/testing/file-render-context.js';
+import { renderWith, useRenderRuns } from './support/render-runs.js';
 
-/** Everything a test writes to disk (render dirs, fixture files) is removed after the file. */
-const created: string[] = [];
-afterAll(() => Promise.all(created.map((p) => rm(p, { recursive: true, force: true }))));
-async function newRun(options: Parameters<typeof createFileRenderContext>[0] = {}) {
-  const run = await createFileRenderContext(options);
-  created.push(run.dir);
-  return run;
-}
-
+const { newRun, fixtureFile } = useRenderRuns();
 
 const parse = (input: unknown) => chartRenderer.inputSchema.parse(input);
 
@@ -40,19 +31,10 @@ const barSpec = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function render(input: unknown, assets: FileAsset[] = []) {
-  const run = await newRun({ assets });
-  const parsed = parse(input);
-  await chartRenderer.preflight!(parsed);
-  const result = await chartRenderer.render(parsed, run.ctx);
-  await run.settled();
-  return { run, result, primary: run.outputFor('primary')!, preview: run.outputFor('preview')! };
-}
+const render = (input: unknown, assets: FileAsset[] = []) => renderWith(chartRenderer, input, newRun, assets);
 
 async function fileAsset(name: string, contents: string, contentType: string): Promise<FileAsset> {
-  const id = randomUUID();
-  const file = path.join(tmpdir(), `kiln-test-${id}-${name}`);
-  created.push(file);
+  const { id, path: file } = fixtureFile(`-${name}`);
   await writeFile(file, contents);
   return { id, path: file, contentType };
 }

@@ -1,25 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { PDFDocument } from 'pdf-lib';
 import { z } from 'zod';
 import { createDocumentRenderer } from '../src/document/document-renderer.js';
-import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
+import type { FileAsset } from '../src/testing/file-render-context.js';
+import { renderWith, useRenderRuns } from './support/render-runs.js';
 
-/** Everything a test writes to disk (render dirs, fixture files) is removed after the file. */
-const created: string[] = [];
-afterAll(() => Promise.all(created.map((p) => rm(p, { recursive: true, force: true }))));
-async function newRun(options: Parameters<typeof createFileRenderContext>[0] = {}) {
-  const run = await createFileRenderContext(options);
-  created.push(run.dir);
-  return run;
-}
-
+const { newRun, fixtureFile } = useRenderRuns();
 
 const run = promisify(execFile);
 // One renderer (one Chromium) for the file, as in a worker process.
@@ -28,14 +19,7 @@ afterAll(() => renderer.close());
 
 const parse = (input: unknown) => renderer.inputSchema.parse(input);
 
-async function render(input: unknown, assets: FileAsset[] = []) {
-  const ctx = await newRun({ assets });
-  const parsed = parse(input);
-  await renderer.preflight!(parsed);
-  const result = await renderer.render(parsed, ctx.ctx);
-  await ctx.settled();
-  return { ctx, result, primary: ctx.outputFor('primary')!, preview: ctx.outputFor('preview')! };
-}
+const render = (input: unknown, assets: FileAsset[] = []) => renderWith(renderer, input, newRun, assets);
 
 const pdfText = async (file: string) => (await run('pdftotext', ['-layout', file, '-'])).stdout;
 const pdfInfo = async (file: string) => {
@@ -86,7 +70,7 @@ describe('document renderer', () => {
   });
 
   it('lays out three pages: text, page count, numbered footers, title and author metadata', async () => {
-    const { primary, result, ctx } = await render({ markdown: threePages, author: 'Zoë Writer' });
+    const { primary, result, run: ctx } = await render({ markdown: threePages, author: 'Zoë Writer' });
     const text = await pdfText(primary.path);
     for (const s of ['Field report', 'Section 6', 'A quotation worth keeping.', 'beta-5', 'console.log("block 4");', 'nested']) {
       expect(text).toContain(s);
@@ -116,9 +100,7 @@ describe('document renderer', () => {
   });
 
   it('inlines images from assets of the company', async () => {
-    const id = randomUUID();
-    const file = path.join(tmpdir(), `kiln-test-${id}.png`);
-    created.push(file);
+    const { id, path: file } = fixtureFile('.png');
     await sharp({ create: { width: 400, height: 200, channels: 3, background: '#ff0000' } }).png().toFile(file);
     const markdown = `# With a chart\n\n![sales](asset:${id})\n\nAfter the image.`;
     expect(renderer.assetRefs!(parse({ markdown }))).toEqual([id]);

@@ -1,36 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { afterAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { imageRenderer } from '../src/image/image-renderer.js';
-import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
+import type { FileAsset } from '../src/testing/file-render-context.js';
+import { renderWith, useRenderRuns } from './support/render-runs.js';
 
-/** Everything a test writes to disk (render dirs, fixture files) is removed after the file. */
-const created: string[] = [];
-afterAll(() => Promise.all(created.map((p) => rm(p, { recursive: true, force: true }))));
-async function newRun(options: Parameters<typeof createFileRenderContext>[0] = {}) {
-  const run = await createFileRenderContext(options);
-  created.push(run.dir);
-  return run;
-}
-
+const { newRun, fixtureFile } = useRenderRuns();
 
 const parse = (input: unknown) => imageRenderer.inputSchema.parse(input);
 
-async function render(input: unknown, assets: FileAsset[] = []) {
-  const run = await newRun({ assets });
-  const result = await imageRenderer.render(parse(input), run.ctx);
-  await run.settled();
-  return { run, result, primary: run.outputFor('primary')!, preview: run.outputFor('preview')! };
-}
+// Render only, no preflight (as these tests always have): the tests of refusals call preflight and render each on its own.
+const render = (input: unknown, assets: FileAsset[] = []) => renderWith(imageRenderer, input, newRun, assets, { preflight: false });
 
 async function pngAsset(color: string, size = 64, contentType = 'image/png'): Promise<FileAsset> {
-  const id = randomUUID();
-  const file = path.join(tmpdir(), `kiln-test-${id}.png`);
-  created.push(file);
+  const { id, path: file } = fixtureFile('.png');
   await sharp({ create: { width: size, height: size, channels: 3, background: color } }).png().toFile(file);
   return { id, path: file, contentType };
 }
@@ -155,9 +140,7 @@ describe('image renderer, card mode', () => {
   });
 
   it('refuses an SVG asset with external references and a foreign asset id', async () => {
-    const id = randomUUID();
-    const file = path.join(tmpdir(), `kiln-test-${id}.svg`);
-    created.push(file);
+    const { id, path: file } = fixtureFile('.svg');
     await writeFile(file, '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="file:///etc/passwd"/></svg>');
     const evil: FileAsset = { id, path: file, contentType: 'image/svg+xml' };
     let run = await newRun({ assets: [evil] });

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { imageRenderer } from '../src/image/image-renderer.js';
-import { createFileRenderContext } from '../src/testing/file-render-context.js';
 import { findExternalReferences } from '../src/image/svg-safety.js';
+import { useRenderRuns } from './support/render-runs.js';
+
+const { newRun } = useRenderRuns();
 
 const svg = (body: string) =>
   `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100">${body}</svg>`;
 
 describe('image renderer, svg mode', () => {
   it('renders PNG with the requested width and the right pixels', async () => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const input = imageRenderer.inputSchema.parse({
       svg: svg('<rect width="200" height="100" fill="#ff0000"/><text x="10" y="60" font-size="30" fill="#fff">Hi</text>'),
       width: 400,
@@ -27,7 +29,7 @@ describe('image renderer, svg mode', () => {
   });
 
   it('draws text with the shipped fonts (white pixels appear where the text is)', async () => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const input = imageRenderer.inputSchema.parse({
       svg: svg('<rect width="200" height="100" fill="#000"/><text x="10" y="70" font-size="60" fill="#fff">WWW</text>'),
     });
@@ -38,7 +40,7 @@ describe('image renderer, svg mode', () => {
   });
 
   it.each(['webp', 'jpeg'] as const)('encodes %s', async (format) => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const input = imageRenderer.inputSchema.parse({ svg: svg('<circle cx="50" cy="50" r="40" fill="blue"/>'), format });
     await imageRenderer.render(input, run.ctx);
     await run.settled();

@@ -1,45 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { speechRenderer } from '../src/speech/speech-renderer.js';
 import { probeMedia } from '../src/media/probe-media.js';
 import { RenderError, type RenderContext } from '../src/contract.js';
-import { createFileRenderContext } from '../src/testing/file-render-context.js';
+import { processesInGroups, spawnedPids } from './support/process-groups.js';
+import { renderWith, useRenderRuns } from './support/render-runs.js';
+
+const { newRun } = useRenderRuns();
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog. ';
 
-async function speak(input: Record<string, unknown>) {
-  const run = await createFileRenderContext();
-  const result = await speechRenderer.render(speechRenderer.inputSchema.parse(input), run.ctx);
-  await run.settled();
-  return { run, result: result!, primary: run.outputFor('primary')!, preview: run.outputFor('preview')! };
-}
-
-/** Pids the renderer logged as spawned (each the leader of its own process group). */
-function spawnedPids(logs: string[]): number[] {
-  return logs.flatMap((l) => [...l.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
-}
-
-/** Every live process (zombies included) that is one of `groups` or belongs to one of them. */
-function processesInGroups(groups: number[]): string[] {
-  const left: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // "pid (comm) state ppid pgrp …" — comm may contain spaces and parentheses.
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const [, , pgrp] = stat.slice(close + 2).split(' ');
-    if (groups.includes(Number(entry)) || groups.includes(Number(pgrp))) left.push(`${entry} ${comm}`);
-  }
-  return left;
-}
+// The speech renderer has no preflight.
+const speak = (input: Record<string, unknown>) => renderWith(speechRenderer, input, newRun, [], { preflight: false });
 
 describe('speech renderer', () => {
   it.each([
@@ -88,7 +61,7 @@ describe('speech renderer', () => {
   });
 
   it('refuses an unknown voice with validation_failed', async () => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     const input = speechRenderer.inputSchema.parse({ text: 'Hello', voice: 'zz-nowhere' });
     await expect(speechRenderer.render(input, run.ctx)).rejects.toMatchObject({ code: 'validation_failed' });
     expect(run.outputs).toHaveLength(0);
@@ -110,7 +83,7 @@ describe('speech renderer', () => {
   });
 
   it.each(['espeak-ng', 'ffmpeg'])('abort while %s runs rejects within 2 s and leaves no process or output', async (tool) => {
-    const run = await createFileRenderContext();
+    const run = await newRun();
     let abortedAt = 0;
     const ctx: RenderContext = {
       ...run.ctx,
@@ -143,7 +116,7 @@ describe('speech renderer', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      const run = await createFileRenderContext();
+      const run = await newRun();
       const input = speechRenderer.inputSchema.parse({ text: 'Hello' });
       await expect(speechRenderer.render(input, run.ctx)).rejects.toThrow(/espeak-ng is not installed.*apt-get install ffmpeg espeak-ng/);
     } finally {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,11 @@ import { videoRenderer } from '../src/video/video-renderer.js';
 import { planTimeline } from '../src/video/scene-timeline.js';
 import { probeMedia } from '../src/media/probe-media.js';
 import { RenderError, type RenderContext } from '../src/contract.js';
-import { createFileRenderContext, type FileAsset } from '../src/testing/file-render-context.js';
+import type { FileAsset } from '../src/testing/file-render-context.js';
+import { processesInGroups, spawnedPids } from './support/process-groups.js';
+import { renderWith, useRenderRuns } from './support/render-runs.js';
+
+const { newRun } = useRenderRuns();
 
 const run = promisify(execFile);
 
@@ -48,30 +52,6 @@ function expectColour(actual: [number, number, number], expected: [number, numbe
   for (let i = 0; i < 3; i++) expect(Math.abs(actual[i]! - expected[i]!), `${actual} ≈ ${expected}`).toBeLessThanOrEqual(16);
 }
 
-/** Pids the renderer logged as spawned (each the leader of its own process group). */
-function spawnedPids(logs: string[]): number[] {
-  return logs.flatMap((l) => [...l.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
-}
-
-/** Every live process (zombies included) that is one of `groups` or belongs to one of them. */
-function processesInGroups(groups: number[]): string[] {
-  const left: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const [, , pgrp] = stat.slice(close + 2).split(' ');
-    if (groups.includes(Number(entry)) || groups.includes(Number(pgrp))) left.push(`${entry} ${comm}`);
-  }
-  return left;
-}
-
 let fixtures: { dir: string; green: FileAsset; yellow: FileAsset; tone: FileAsset; text: FileAsset };
 
 beforeAll(async () => {
@@ -98,14 +78,7 @@ afterAll(async () => {
   if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
 });
 
-async function renderVideo(raw: Record<string, unknown>, assets: FileAsset[] = []) {
-  const runCtx = await createFileRenderContext({ assets });
-  const input = videoRenderer.inputSchema.parse(raw);
-  await videoRenderer.preflight!(input);
-  const result = await videoRenderer.render(input, runCtx.ctx);
-  await runCtx.settled();
-  return { run: runCtx, input, result: result!, primary: runCtx.outputFor('primary')!, preview: runCtx.outputFor('preview')! };
-}
+const renderVideo = (raw: Record<string, unknown>, assets: FileAsset[] = []) => renderWith(videoRenderer, raw, newRun, assets);
 
 describe('video renderer', () => {
   it('renders H.264 + AAC MP4 of the requested length, each scene in its place, with a poster', async () => {
@@ -238,16 +211,16 @@ describe('video renderer', () => {
   });
 
   it('fails with asset_not_found for an asset it cannot read, and refuses non-images', async () => {
-    const missing = await createFileRenderContext();
+    const missing = await newRun();
     const input = videoRenderer.inputSchema.parse({ ...SMALL, scenes: [{ visual: { type: 'asset', assetId: 'no-such-asset' }, durationMs: 500 }] });
     await expect(videoRenderer.render(input, missing.ctx)).rejects.toMatchObject({ code: 'asset_not_found' });
     expect(missing.outputs).toHaveLength(0);
 
-    const wrongKind = await createFileRenderContext({ assets: [fixtures.text] });
+    const wrongKind = await newRun({ assets: [fixtures.text] });
     const textScene = videoRenderer.inputSchema.parse({ ...SMALL, scenes: [{ visual: { type: 'asset', assetId: fixtures.text.id }, durationMs: 500 }] });
     await expect(videoRenderer.render(textScene, wrongKind.ctx)).rejects.toMatchObject({ code: 'validation_failed' });
 
-    const silent = await createFileRenderContext({ assets: [fixtures.green] });
+    const silent = await newRun({ assets: [fixtures.green] });
     const pictureAsSound = videoRenderer.inputSchema.parse({
       ...SMALL,
       scenes: [{ visual: solidSvg('#000000'), durationMs: 500 }],
@@ -257,7 +230,7 @@ describe('video renderer', () => {
   });
 
   it('abort mid-encode rejects within 2 s and leaves no process and no output', async () => {
-    const runCtx = await createFileRenderContext();
+    const runCtx = await newRun();
     let abortedAt = 0;
     const ctx: RenderContext = {
       ...runCtx.ctx,
