@@ -12,6 +12,7 @@ export const createJobBodySchema = z
     kind: z.string().min(1).max(64),
     input: z.unknown(),
     sourceTaskId: externalIdSchema.optional(),
+    /** Higher runs first (ties: earlier run_at, then id). Default 0. */
     priority: z.number().int().min(-100).max(100).optional(),
     timeoutMs: z.number().int().min(100).max(MAX_JOB_TIMEOUT_MS).optional(),
     maxAttempts: z.number().int().min(1).max(10).optional(),

@@ -167,7 +167,7 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
           </div>
           <div className="field" data-path="priority">
             <label htmlFor="job-priority">Priority</label>
-            <input id="job-priority" name="priority" type="number" step={1} value={priority} placeholder="0 (lower runs first)" onChange={(e) => setPriority(e.target.value)} />
+            <input id="job-priority" name="priority" type="number" step={1} value={priority} placeholder="0 (higher runs first)" onChange={(e) => setPriority(e.target.value)} />
             {topErrors('priority')}
           </div>
         </div>
