@@ -79,3 +79,18 @@ describe('claiming', () => {
     expect(order.indexOf(high)).toBeLessThan(order.indexOf(low));
   });
 });
+
+describe('self-healing', () => {
+  it('a job recorded as running on this live worker, but run by nothing, is released and then completed', async () => {
+    const company = (await kiln.api('POST', '/api/companies', { name: 'Orphans' })).body.id;
+    // A live worker's running rows are invisible to the reaper; forge the state a runner that
+    // died without a transition would leave behind.
+    const { rows } = await kiln.database.pool.query(
+      `INSERT INTO content_jobs (company_id, kind, input, status, attempt, locked_by, heartbeat_at, started_at, timeout_ms)
+       VALUES ($1, 'test-slow', '{"ms":0,"steps":1}', 'running', 1, $2, now(), now(), 60000) RETURNING id`,
+      [company, kiln.worker!.id],
+    );
+    const job = await waitForJobOf(company, rows[0].id);
+    expect(job).toMatchObject({ status: 'done', attempt: 2 });
+  });
+});

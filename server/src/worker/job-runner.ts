@@ -186,8 +186,18 @@ async function settleFailure(deps: JobRunnerDeps, job: JobRow, err: unknown) {
   const decision = classify(err);
   if (decision instanceof JobAbort) {
     switch (decision.cause) {
-      case 'lost':
-        return; // Someone else (reaper, cancel) has already moved it.
+      case 'lost': {
+        // Normally someone else (a reaper) has moved the job and this guarded write matches
+        // nothing. If the job is in fact still ours, it must not stay `running` forever.
+        const error = { code: 'worker_lost', message: 'The worker lost its claim on the job.' };
+        const retry = job.attempt < job.maxAttempts;
+        await transitionJob(deps.pool, {
+          ...base, to: retry ? 'queued' : 'failed',
+          fields: { errorCode: error.code, errorMessage: error.message, ...(retry ? { retryDelayMs: 0 } : {}) },
+          event: { type: retry ? 'content_job.retrying' : 'content_job.failed', payload: { error } },
+        });
+        return;
+      }
       case 'canceled':
         await transitionJob(deps.pool, {
           ...base, to: 'canceled',

@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Database } from '@kiln/db';
-import { claimJobs, heartbeat, reapLostJobs, WORKER_LOCK_CLASS, type TransactionRunner } from '../services/jobs/job-queue.js';
+import { claimJobs, heartbeat, reapLostJobs, releaseOrphanedJobs, WORKER_LOCK_CLASS, type TransactionRunner } from '../services/jobs/job-queue.js';
 import { CHANNELS } from '../services/jobs/job-row.js';
 import type { StorageService } from '../services/storage/storage-service.js';
 import { createTransactionRunner } from '../db/transactions.js';
@@ -146,12 +146,31 @@ export function createWorker(opts: WorkerOptions): Worker {
   }
 
   async function beat() {
-    if (active.size === 0) return;
+    // Only jobs that were running here before the query started can be judged by its answer:
+    // a job claimed while the heartbeat was in flight is missing from a snapshot taken before
+    // the claim committed, and must not be mistaken for one another worker took over.
+    const checked = new Set(active.keys());
+    const claimInFlight = claiming;
     try {
       const hb = await heartbeat(pool, id);
-      for (const [jobId, controller] of active) {
+      for (const jobId of checked) {
+        const controller = active.get(jobId);
+        if (!controller) continue;
         if (hb.cancelRequested.has(jobId)) controller.abort(new JobAbort('canceled'));
         else if (!hb.owned.has(jobId)) controller.abort(new JobAbort('lost'));
+      }
+      // The other direction: rows that say this live worker runs them, but nothing here does
+      // (its runner died without a transition). The reaper skips a live worker's jobs, so
+      // nobody else would ever release them.
+      if (!claimInFlight && !claiming) {
+        const orphans = [...hb.owned].filter((jobId) => !active.has(jobId) && !checked.has(jobId));
+        if (orphans.length > 0) {
+          const n = await releaseOrphanedJobs(pool, id, orphans);
+          if (n > 0) {
+            log.warn({ workerId: id, jobs: orphans }, 'released jobs this worker had lost track of');
+            triggerClaim();
+          }
+        }
       }
     } catch (err) {
       log.warn({ err: String(err), workerId: id }, 'heartbeat failed');

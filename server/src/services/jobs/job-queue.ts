@@ -146,6 +146,22 @@ export async function reapLostJobs(tx: TransactionRunner, q: Queryable, selfId: 
   return reaped;
 }
 
+/**
+ * Gives back this worker's own running jobs that no runner here is working on (see the worker's
+ * heartbeat), exactly as the reaper treats a dead worker's jobs.
+ */
+export async function releaseOrphanedJobs(q: Queryable, workerId: string, jobIds: string[]): Promise<number> {
+  const { rows } = await q.query<LostJob>(
+    `SELECT id, locked_by AS "lockedBy", attempt, max_attempts AS "maxAttempts",
+            cancel_requested_at IS NOT NULL AS "cancelRequested"
+     FROM content_jobs WHERE id = ANY($1::uuid[]) AND status = 'running' AND locked_by = $2`,
+    [jobIds, workerId],
+  );
+  let released = 0;
+  for (const job of rows) if (await releaseLostJob(q, job)) released++;
+  return released;
+}
+
 async function releaseLostJob(q: Queryable, job: LostJob): Promise<boolean> {
   const error = { code: 'worker_lost', message: 'The worker running this job stopped before it finished.' };
   if (job.cancelRequested) {
