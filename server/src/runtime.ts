@@ -43,7 +43,10 @@ export async function openDatabase(config: Config, log: pino.Logger): Promise<{ 
   let url = config.databaseUrl;
   let embedded: EmbeddedPostgresHandle | null = null;
   if (!url) {
-    embedded = await startEmbeddedPostgres(config.dataDir, { log: (line) => log.debug({ postgres: line }) });
+    embedded = await startEmbeddedPostgres(config.dataDir, {
+      log: (line) => log.debug({ postgres: line }),
+      notice: (message) => log.warn(message),
+    });
     url = await ensureDatabase(embedded.url, 'kiln');
     log.info({ owned: embedded.owned }, 'embedded PostgreSQL ready');
   }

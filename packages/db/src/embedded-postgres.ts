@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -29,13 +29,23 @@ interface ClusterSettings {
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
-  options: { fast?: boolean; log?: (line: string) => void } = {},
+  options: { fast?: boolean; log?: (line: string) => void; notice?: (message: string) => void } = {},
 ): Promise<EmbeddedPostgresHandle> {
   const root = path.resolve(dataDir);
-  const clusterDir = path.join(root, 'postgres');
+  let clusterDir = path.join(root, 'postgres');
   const settingsFile = path.join(root, 'postgres.json');
   await mkdir(root, { recursive: true });
-  if (process.getuid?.() === 0) await chmod(root, 0o755);
+  if (process.getuid?.() === 0) {
+    await chmod(root, 0o755);
+    const blocked = await firstUnsearchableAncestor(root);
+    if (blocked) {
+      // e.g. a checkout under /root (mode 700): keep the cluster where the postgres user can
+      // reach it, one directory per data dir, and say so.
+      clusterDir = path.join(FALLBACK_CLUSTER_ROOT, createHash('sha256').update(root).digest('hex').slice(0, 16));
+      await mkdir(FALLBACK_CLUSTER_ROOT, { recursive: true, mode: 0o755 });
+      options.notice?.(`${blocked} is not searchable by the postgres user; the cluster for ${root} lives in ${clusterDir}`);
+    }
+  }
 
   const settings: ClusterSettings = existsSync(settingsFile)
     ? JSON.parse(await readFile(settingsFile, 'utf8'))
@@ -75,6 +85,21 @@ export async function startEmbeddedPostgres(
     );
   }
   return { url, owned: true, stop: () => server.stop() };
+}
+
+/** Where clusters go when the data directory itself is out of the postgres user's reach. */
+const FALLBACK_CLUSTER_ROOT = '/var/lib/kiln-postgres';
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which needs to pass through every directory
+ * above its data directory; initdb would otherwise fail with a permission error naming none of it.
+ */
+async function firstUnsearchableAncestor(dir: string): Promise<string | null> {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    const { mode } = await stat(d);
+    if ((mode & 0o001) === 0) return d;
+    if (d === path.dirname(d)) return null;
+  }
 }
 
 async function isReachable(url: string): Promise<boolean> {
