@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminalStatus } from '@kiln/shared';
 import { validationFailed } from '../errors.js';
 import { openSseStream } from '../http/sse-stream.js';
-import { streamEvents } from '../services/events/event-stream.js';
+import { streamEvents, type EventStreamOptions } from '../services/events/event-stream.js';
 import { listJobs } from '../services/jobs/job-store.js';
 import type { AppDeps } from '../app-deps.js';
 import { companyFromRequest } from './company-scope.js';
@@ -22,7 +22,17 @@ function resumePoint(request: FastifyRequest): string | null {
 }
 
 export function eventsRoutes(deps: AppDeps) {
-  const keepAliveMs = deps.config.sseKeepAliveMs;
+  /** Opens the SSE response and runs snapshot → replay → live on it (see streamEvents). */
+  async function serveStream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    stream: Pick<EventStreamOptions, 'companyId' | 'jobId' | 'replayAfter' | 'snapshot'>,
+  ) {
+    const sse = openSseStream(request, reply, { keepAliveMs: deps.config.sseKeepAliveMs });
+    await streamEvents({ hub: deps.hub, pool: deps.database.pool, sse, ...stream }).catch((err) =>
+      request.log.error({ err }, 'event stream failed'),
+    );
+  }
 
   return async (app: FastifyInstance) => {
     app.get('/api/companies/:companyId/content-jobs/:jobId/events', async (request, reply) => {
@@ -30,11 +40,7 @@ export function eventsRoutes(deps: AppDeps) {
       const { jobId } = request.params as { jobId: string };
       const since = resumePoint(request);
       await deps.jobs.requireJob(companyId, jobId); // 404 as JSON, before the stream opens
-      const sse = openSseStream(request, reply, { keepAliveMs });
-      await streamEvents({
-        hub: deps.hub,
-        pool: deps.database.pool,
-        sse,
+      await serveStream(request, reply, {
         companyId,
         jobId,
         replayAfter: since ?? '0',
@@ -42,19 +48,14 @@ export function eventsRoutes(deps: AppDeps) {
           const job = await deps.jobs.get(companyId, jobId);
           return { data: job, terminal: isTerminalStatus(job.status) };
         },
-      }).catch((err) => request.log.error({ err }, 'job event stream failed'));
+      });
     });
 
     app.get('/api/companies/:companyId/events', async (request, reply) => {
       const companyId = await companyFromRequest(deps, request);
-      const since = resumePoint(request);
-      const sse = openSseStream(request, reply, { keepAliveMs });
-      await streamEvents({
-        hub: deps.hub,
-        pool: deps.database.pool,
-        sse,
+      await serveStream(request, reply, {
         companyId,
-        replayAfter: since,
+        replayAfter: resumePoint(request),
         snapshot: async () => {
           const [queued, running] = await Promise.all(
             (['queued', 'running'] as const).map((status) => listJobs(deps.database.pool, companyId, { status, limit: 200 })),
@@ -62,7 +63,7 @@ export function eventsRoutes(deps: AppDeps) {
           const active = [...running!, ...queued!].map((j) => deps.jobs.toView(j, []));
           return { data: { companyId, activeJobs: active }, terminal: false };
         },
-      }).catch((err) => request.log.error({ err }, 'company event stream failed'));
+      });
     });
   };
 }
