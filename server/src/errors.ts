@@ -18,9 +18,6 @@ export class KilnError extends Error {
   }
 }
 
-export const notFound = (code: 'company_not_found' | 'job_not_found' | 'asset_not_found' | 'not_found', message?: string) =>
-  KilnError.of(code, message);
-export const conflict = (code: 'idempotency_conflict' | 'job_not_cancelable', message?: string) => KilnError.of(code, message);
 export const validationFailed = (details: unknown, message = 'The request is not valid.') =>
   KilnError.of('validation_failed', message, details);
 

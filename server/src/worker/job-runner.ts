@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { AssetMetadata, AssetRole } from '@kiln/shared';
 import { RenderError, type InputAsset, type OutputOptions } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
-import type { TransactionRunner } from '../services/jobs/job-queue.js';
+import { releaseOrphanedJobs, type TransactionRunner } from '../services/jobs/job-queue.js';
 import { appendJobEvent, transitionJob } from '../services/jobs/job-lifecycle.js';
 import { findAsset, insertAsset } from '../services/assets/asset-store.js';
 import { GENERATED_NAMESPACE, type StorageService, type StoredObject } from '../services/storage/storage-service.js';
@@ -186,18 +186,12 @@ async function settleFailure(deps: JobRunnerDeps, job: JobRow, err: unknown) {
   const decision = classify(err);
   if (decision instanceof JobAbort) {
     switch (decision.cause) {
-      case 'lost': {
-        // Normally someone else (a reaper) has moved the job and this guarded write matches
-        // nothing. If the job is in fact still ours, it must not stay `running` forever.
-        const error = { code: 'worker_lost', message: 'The worker lost its claim on the job.' };
-        const retry = job.attempt < job.maxAttempts;
-        await transitionJob(deps.pool, {
-          ...base, to: retry ? 'queued' : 'failed',
-          fields: { errorCode: error.code, errorMessage: error.message, ...(retry ? { retryDelayMs: 0 } : {}) },
-          event: { type: retry ? 'content_job.retrying' : 'content_job.failed', payload: { error } },
-        });
+      case 'lost':
+        // Normally someone else (a reaper) has moved the job and this matches nothing. If the
+        // job is in fact still ours, it must not stay `running` forever: release it exactly as
+        // the reaper would (retry, or fail with worker_lost when attempts are used up).
+        await releaseOrphanedJobs(deps.pool, deps.workerId, [job.id]);
         return;
-      }
       case 'canceled':
         await transitionJob(deps.pool, {
           ...base, to: 'canceled',

@@ -106,6 +106,7 @@ export function createRenderPool(options: { size: number; rendererModules?: stri
     const outputs = new Map<number, Writable>();
     const sources = new Map<number, Readable>();
     let graceTimer: NodeJS.Timeout | null = null;
+    let detach = () => {};
 
     try {
       return await new Promise<RenderResult | null>((resolve, reject) => {
@@ -186,24 +187,14 @@ export function createRenderPool(options: { size: number; rendererModules?: stri
         hooks.signal.addEventListener('abort', onAbort, { once: true });
         if (hooks.signal.aborted) onAbort();
         send({ type: 'render', kind, input, tmpDir });
-        const cleanup = () => {
+        detach = () => {
           worker.off('message', onMessage);
           worker.off('exit', onExit);
           hooks.signal.removeEventListener('abort', onAbort);
         };
-        // Detach listeners however the promise settles.
-        const origResolve = resolve;
-        const origReject = reject;
-        resolve = (v) => {
-          cleanup();
-          origResolve(v);
-        };
-        reject = (e) => {
-          cleanup();
-          origReject(e);
-        };
       });
     } finally {
+      detach();
       if (graceTimer) clearTimeout(graceTimer);
       for (const ws of outputs.values()) if (!ws.writableEnded) ws.destroy(new Error('render ended without closing this output'));
       for (const src of sources.values()) src.destroy();

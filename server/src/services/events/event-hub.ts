@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JobEvent } from '@kiln/shared';
 import type { Database } from '@kiln/db';
 import { CHANNELS } from '../jobs/job-row.js';
-import { findEventsByIds, listEventsAfter } from './event-store.js';
+import { findEventsByIds, latestEventId, listEventsAfter } from './event-store.js';
 
 export interface EventSubscription {
   companyId: string;
@@ -116,8 +116,7 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
 
   return {
     async start() {
-      const { rows } = await deps.database.pool.query<{ id: string | null }>('SELECT max(id)::text AS id FROM content_job_events');
-      lastSeenId = rows[0]?.id ?? '0';
+      lastSeenId = await latestEventId(deps.database.pool);
       await connect();
     },
     async stop() {
