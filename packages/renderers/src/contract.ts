@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ZodType } from 'zod';
-import type { AssetMetadata, AssetRole } from '@kiln/shared';
+import type { AssetMetadata, AssetRole, CapViolation } from '@kiln/shared';
 
 export interface OutputOptions {
   role: AssetRole;
@@ -34,6 +34,11 @@ export interface RenderContext {
   /** A private scratch directory, removed after the job. */
   tmpDir: string;
   log(line: string): void;
+  /**
+   * Something in the input was not rendered as written (raw HTML shown as text, an image scaled
+   * down, text shrunk to fit). Recorded on the job as `warnings[]`, shown to the caller.
+   */
+  warn(message: string): void;
 }
 
 export interface RenderResult {
@@ -73,6 +78,16 @@ export class RenderError extends Error {
   get retryable(): boolean {
     return this.options.retryable ?? false;
   }
+}
+
+/** A 400 `validation_failed` for inputs over published caps; never retried. */
+export function capsExceeded(violations: CapViolation[], message?: string): RenderError {
+  const first = violations[0];
+  return new RenderError(
+    'validation_failed',
+    message ?? (violations.length === 1 && first ? `Over a limit: ${first.message}` : `The input is over ${violations.length} limits.`),
+    { details: violations },
+  );
 }
 
 /** Throws the signal's reason when it has fired; call between stages. */

@@ -5,3 +5,4 @@ export * from './error-codes.js';
 export * from './api-schemas.js';
 export * from './renderer-inputs/index.js';
 export * from './api-response-schemas.js';
+export * from './caps.js';

@@ -91,6 +91,7 @@ async function render(kind: string, input: unknown, tmpDir: string) {
       tmpDir,
       progress: (fraction, stage) => post({ type: 'progress', fraction, stage }),
       log: (line) => post({ type: 'log', line }),
+      warn: (line) => post({ type: 'log', line: `warning: ${line}` }),
       output: openOutput,
       readAsset,
     };

@@ -34,6 +34,7 @@ export async function createFileRenderContext(options: {
   const streams: Writable[] = [];
   const progress: { fraction: number; stage: string }[] = [];
   const logs: string[] = [];
+  const warnings: string[] = [];
   const assets = new Map((options.assets ?? []).map((a) => [a.id, a]));
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -46,6 +47,9 @@ export async function createFileRenderContext(options: {
     },
     log(line) {
       logs.push(line);
+    },
+    warn(message) {
+      warnings.push(message);
     },
     output(opts) {
       const file = path.join(dir, `${opts.role}-${outputs.length}-${opts.filename}`);
@@ -74,6 +78,7 @@ export async function createFileRenderContext(options: {
     outputs,
     progress,
     logs,
+    warnings,
     abort: (reason?: unknown) => controller.abort(reason),
     /** Waits until every output file is flushed. */
     async settled() {

@@ -52,6 +52,7 @@ export async function renderNestedPrimary<Input>(
     // The nested render is a slice of the parent's "prepare" stage; the parent reports per scene.
     progress() {},
     log: (line) => parent.log(`[${label}] ${line}`),
+    warn: (message) => parent.warn(`${label}: ${message}`),
     readAsset: (id) => parent.readAsset(id),
     output(options) {
       if (options.role !== 'primary' || primaryPath) {
