@@ -19,4 +19,6 @@ export interface AppDeps {
   keys: ApiKeyService;
   /** Whether this process's worker is running (null when started with --no-worker). */
   workerRunning: (() => boolean) | null;
+  /** True once the process has begun to stop: /api/ready answers 503 while it drains. */
+  draining: () => boolean;
 }

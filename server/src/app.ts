@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { MAX_REQUEST_BODY_BYTES } from '@kiln/shared';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './app-deps.js';
-import { KilnError } from './errors.js';
+import { validationFailed } from './errors.js';
+import { findUnacceptableJson, parseJsonBody } from './http/json-body.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuth } from './http/auth.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -24,14 +25,20 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only. An empty body is "no body" (the cancel route takes none), not a parse error.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(KilnError.of('invalid_json'), undefined);
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
     }
   });
   installErrorHandler(app);
+  // Query strings and path parameters reach SQL too: the same refusal of NUL and lone surrogates.
+  app.addHook('preValidation', async (request) => {
+    for (const [where, values] of [['query', request.query], ['params', request.params]] as const) {
+      const problem = findUnacceptableJson(values, 4);
+      if (problem) throw validationFailed([{ path: [where, ...problem.path], message: problem.message }]);
+    }
+  });
   installAuth(app, { mode: deps.config.deploymentMode, keys: deps.keys });
   await app.register(healthRoutes(deps));
   await app.register(companiesRoutes(deps));

@@ -24,6 +24,19 @@ const envSchema = z
     KILN_RENDERER_MODULES: z.string().optional(),
     /** Public base URL used in asset links; defaults to relative paths. */
     KILN_PUBLIC_URL: z.string().url().optional(),
+    /** Resident memory ceiling of each render process, in MiB. */
+    KILN_RENDER_MEMORY_MB: z.coerce.number().int().min(256).max(65536).default(2048),
+    /** Render processes the API keeps for checking inputs that must be parsed (SVG, Markdown, Vega). */
+    KILN_VALIDATION_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
+    /** How long checking one input may take before it is refused as too complex. */
+    KILN_VALIDATION_BUDGET_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+    /** Connections of the API's pool, and how long a request waits for one before a 503. */
+    KILN_DB_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+    KILN_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    /** Event rows of jobs finished longer ago than this are pruned (jobs and assets stay). */
+    KILN_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** On SIGTERM, how long running jobs may finish before they are handed back to the queue. */
+    KILN_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   })
   .superRefine((env, ctx) => {
     if (env.KILN_DEPLOYMENT_MODE === 'local_trusted' && !LOOPBACK_HOSTS.has(env.KILN_HOST)) {
@@ -50,6 +63,13 @@ export interface Config {
   orphanGraceMs: number;
   publicUrl: string | undefined;
   rendererModules: string[];
+  renderMemoryMb: number;
+  validationProcesses: number;
+  validationBudgetMs: number;
+  dbPoolSize: number;
+  dbAcquireTimeoutMs: number;
+  eventRetentionDays: number;
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -82,5 +102,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .map((m) => m.trim())
       .filter(Boolean)
       .map((m) => (m.startsWith('file:') ? m : pathToFileURL(path.resolve(m)).href)),
+    renderMemoryMb: e.KILN_RENDER_MEMORY_MB,
+    validationProcesses: e.KILN_VALIDATION_PROCESSES,
+    validationBudgetMs: e.KILN_VALIDATION_BUDGET_MS,
+    dbPoolSize: e.KILN_DB_POOL_SIZE,
+    dbAcquireTimeoutMs: e.KILN_DB_ACQUIRE_TIMEOUT_MS,
+    eventRetentionDays: e.KILN_EVENT_RETENTION_DAYS,
+    shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
   };
 }

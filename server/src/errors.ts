@@ -7,16 +7,22 @@ export class KilnError extends Error {
     public readonly code: ErrorCode | string,
     message: string,
     public readonly details?: unknown,
+    /** Response headers that go with the error (Retry-After on 429 and 503). */
+    public readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'KilnError';
   }
 
-  static of(code: ErrorCode, message?: string, details?: unknown): KilnError {
+  static of(code: ErrorCode, message?: string, details?: unknown, headers?: Record<string, string>): KilnError {
     const entry = ERROR_CODES[code];
-    return new KilnError(entry.status, code, message ?? entry.message, details);
+    return new KilnError(entry.status, code, message ?? entry.message, details, headers);
   }
 }
+
+/** 429/503 with Retry-After in whole seconds. */
+export const retryLater = (code: 'rate_limited' | 'queue_full' | 'database_unavailable' | 'database_busy' | 'server_busy', seconds: number, message?: string, details?: unknown) =>
+  KilnError.of(code, message, details, { 'retry-after': String(Math.max(1, Math.ceil(seconds))) });
 
 export const validationFailed = (details: unknown, message = 'The request is not valid.') =>
   KilnError.of('validation_failed', message, details);

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createDatabase, ensureDatabase, migrate, startEmbeddedPostgres, type Database, type EmbeddedPostgresHandle } from '@kiln/db';
@@ -10,7 +11,8 @@ import { createStorageService, type StorageService } from './services/storage/st
 import { jobService } from './services/jobs/job-service.js';
 import { companyService } from './services/companies/company-service.js';
 import { apiKeyService } from './services/auth/api-key-service.js';
-import { createWorker, type Worker } from './worker/worker.js';
+import { createValidationPool, type ValidationPool } from './render-processes/validation-pool.js';
+import { createWorker, type Worker, type WorkerTiming } from './worker/worker.js';
 
 export interface KilnRuntime {
   config: Config;
@@ -22,6 +24,7 @@ export interface KilnRuntime {
   /** `http://host:port` once listening. */
   url: string | null;
   defaultCompanyId: string | null;
+  /** Stops everything this process started, in order; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -29,17 +32,23 @@ export interface StartOptions {
   api?: boolean;
   worker?: boolean;
   /** Worker timing overrides for tests. */
-  workerTiming?: { pollIntervalMs?: number; heartbeatIntervalMs?: number; reapIntervalMs?: number; sweepIntervalMs?: number; webhookIntervalMs?: number };
+  workerTiming?: WorkerTiming;
+  /** How long running jobs may finish on stop before they go back to the queue (default: config). */
+  shutdownGraceMs?: number;
   /**
    * Modules exporting `renderers: Renderer[]`, added to the built-in kinds in the API and in every
-   * render thread (file URLs or absolute paths). The integration tests use it for slow and
+   * render process (file URLs or absolute paths). The integration tests use it for slow and
    * failing kinds.
    */
   rendererModules?: string[];
 }
 
 /** Connects to PostgreSQL: DATABASE_URL when set, else the embedded server under the data dir. */
-export async function openDatabase(config: Config, log: pino.Logger): Promise<{ database: Database; embedded: EmbeddedPostgresHandle | null }> {
+export async function openDatabase(
+  config: Config,
+  log: pino.Logger,
+  onEmbeddedStarted: (handle: EmbeddedPostgresHandle) => void = () => undefined,
+): Promise<{ database: Database; embedded: EmbeddedPostgresHandle | null }> {
   let url = config.databaseUrl;
   let embedded: EmbeddedPostgresHandle | null = null;
   if (!url) {
@@ -47,101 +56,153 @@ export async function openDatabase(config: Config, log: pino.Logger): Promise<{ 
       log: (line) => log.debug({ postgres: line }),
       notice: (message) => log.warn(message),
     });
+    onEmbeddedStarted(embedded);
     url = await ensureDatabase(embedded.url, 'kiln');
     log.info({ owned: embedded.owned }, 'embedded PostgreSQL ready');
   }
-  const database = createDatabase(url, { maxConnections: 20 });
-  await migrate(database.pool);
+  const database = createDatabase(url, { maxConnections: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs });
+  try {
+    await migrate(database.pool);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   return { database, embedded };
+}
+
+/** Fails fast, before anything is started, when the port is taken (port 0 always works). */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `${host}:${port} is already in use (set KILN_PORT to another port)` : `cannot listen on ${host}:${port}: ${err.message}`)),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /**
  * Starts what this process should run — the API, the worker, or both — over one database and
- * storage. The CLI and the integration tests both start Kiln through here.
+ * storage. The CLI and the integration tests both start Kiln through here. Everything started is
+ * recorded as it starts; if a later step fails, what was started is stopped again (embedded
+ * PostgreSQL included) before the error is thrown.
  */
 export async function startKiln(config: Config, options: StartOptions = {}): Promise<KilnRuntime> {
   const runApi = options.api ?? true;
   const runWorker = options.worker ?? true;
   const log = pino({ level: config.logLevel });
-  const { database, embedded } = await openDatabase(config, log);
-  const storage = createStorageService(createLocalDiskProvider(config.storageDir));
-  const rendererModules = [...config.rendererModules, ...(options.rendererModules ?? [])];
-  const extra: Renderer[] = [];
-  for (const m of rendererModules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
-  const renderers = createRendererRegistry([...builtInRenderers(), ...extra]);
-  const companies = companyService(database.pool);
-  const keys = apiKeyService(database.pool);
+  const stops: (() => Promise<void>)[] = [];
+  let draining = false;
+  let stopWorker: (() => Promise<void>) | null = null;
+  // Draining first: /api/ready answers 503 while the worker hands its jobs back; then the API
+  // closes, then everything else in the reverse order it started.
+  const stopAll = async () => {
+    draining = true;
+    const ignore = (err: unknown) => log.warn({ err: String(err) }, 'error while stopping');
+    if (stopWorker) await stopWorker().catch(ignore);
+    for (const stop of stops.splice(0).reverse()) await stop().catch(ignore);
+  };
 
-  let defaultCompanyId: string | null = null;
-  if (config.deploymentMode === 'local_trusted') {
-    const { company, created } = await companies.ensureDefault();
-    defaultCompanyId = company.id;
-    if (created && runApi) log.info({ companyId: company.id }, 'created the default company');
-  }
-
-  let worker: Worker | null = null;
-  if (runWorker) {
-    worker = createWorker({
-      database,
-      storage,
-      concurrency: config.workerConcurrency,
-      maxAssetBytes: config.maxGeneratedAssetBytes,
-      dataDir: config.dataDir,
-      orphanGraceMs: config.orphanGraceMs,
-      rendererModules,
-      publicUrl: config.publicUrl,
-      log,
-      ...options.workerTiming,
+  try {
+    if (runApi) await assertPortFree(config.host, config.port);
+    const { database } = await openDatabase(config, log, (embedded) => {
+      if (embedded.owned) stops.push(() => embedded.stop());
     });
-    await worker.start();
-  }
+    stops.push(() => database.close());
+    const storage = createStorageService(createLocalDiskProvider(config.storageDir));
+    const rendererModules = [...config.rendererModules, ...(options.rendererModules ?? [])];
+    const extra: Renderer[] = [];
+    for (const m of rendererModules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
+    const renderers = createRendererRegistry([...builtInRenderers(), ...extra]);
+    const companies = companyService(database.pool);
+    const keys = apiKeyService(database.pool);
 
-  let app: FastifyInstance | null = null;
-  let hub: EventHub | null = null;
-  let url: string | null = null;
-  if (runApi) {
-    hub = createEventHub({ database, onError: (err) => log.warn({ err: String(err) }, 'event hub error') });
-    await hub.start();
-    const w = worker;
-    app = await createApp({
+    let defaultCompanyId: string | null = null;
+    if (config.deploymentMode === 'local_trusted') {
+      const { company, created } = await companies.ensureDefault();
+      defaultCompanyId = company.id;
+      if (created && runApi) log.info({ companyId: company.id }, 'created the default company');
+    }
+
+    let worker: Worker | null = null;
+    if (runWorker) {
+      const w = createWorker({
+        database,
+        storage,
+        concurrency: config.workerConcurrency,
+        maxAssetBytes: config.maxGeneratedAssetBytes,
+        dataDir: config.dataDir,
+        orphanGraceMs: config.orphanGraceMs,
+        retentionDays: config.eventRetentionDays,
+        renderMemoryMb: config.renderMemoryMb,
+        rendererModules,
+        publicUrl: config.publicUrl,
+        log,
+        timing: options.workerTiming,
+      });
+      await w.start();
+      worker = w;
+      stopWorker = () => w.stop(options.shutdownGraceMs ?? config.shutdownGraceMs);
+    }
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (runApi) {
+      const validation: ValidationPool = createValidationPool({
+        size: config.validationProcesses,
+        rendererModules,
+        memoryLimitMb: config.renderMemoryMb,
+        timeBudgetMs: config.validationBudgetMs,
+        queueTimeoutMs: 30_000,
+      });
+      stops.push(() => validation.close());
+      validation.warm().catch((err) => log.error({ err: String(err) }, 'validation processes failed to start'));
+      const hub: EventHub = createEventHub({ database, onError: (err) => log.warn({ err: String(err) }, 'event hub error') });
+      await hub.start();
+      stops.push(() => hub.stop());
+      const w = worker;
+      const a = await createApp({
+        config,
+        database,
+        storage,
+        renderers,
+        hub,
+        jobs: jobService({ pool: database.pool, renderers, companies, validation, baseUrl: config.publicUrl }),
+        companies,
+        keys,
+        workerRunning: w ? () => w.running() : null,
+        draining: () => draining,
+      });
+      stops.push(async () => {
+        // Open SSE streams end when their connections are closed.
+        a.server.closeAllConnections?.();
+        await a.close();
+      });
+      await a.listen({ host: config.host, port: config.port });
+      app = a;
+      const addr = a.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    }
+
+    let stopped: Promise<void> | null = null;
+    return {
       config,
       database,
       storage,
       renderers,
-      hub,
-      jobs: jobService({ pool: database.pool, renderers, companies, baseUrl: config.publicUrl }),
-      companies,
-      keys,
-      workerRunning: w ? () => w.running() : null,
-    });
-    await app.listen({ host: config.host, port: config.port });
-    const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      app,
+      worker,
+      url,
+      defaultCompanyId,
+      stop() {
+        stopped ??= stopAll();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
-
-  let stopped = false;
-  return {
-    config,
-    database,
-    storage,
-    renderers,
-    app,
-    worker,
-    url,
-    defaultCompanyId,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      // Stop taking requests first; SSE connections are ended by closing the server.
-      if (app) {
-        app.server.closeAllConnections?.();
-        await app.close();
-      }
-      await worker?.stop();
-      await hub?.stop();
-      await database.close();
-      if (embedded?.owned) await embedded.stop();
-    },
-  };
 }

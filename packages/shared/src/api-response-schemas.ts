@@ -54,6 +54,9 @@ export const jobViewSchema = z.object({
   input: z.unknown().describe("The renderer input as validated (defaults filled in)."),
   sourceTaskId: z.string().nullable(),
   error: jobErrorSchema.nullable().describe('Why a failed or canceled job ended.'),
+  warnings: z
+    .array(z.string())
+    .describe('Things in the input that were not rendered as written (raw HTML shown as text, an image scaled down, text shrunk to fit).'),
   assets: z.array(assetViewSchema),
   cancelRequested: z.boolean(),
   createdAt: timestamp,

@@ -17,14 +17,20 @@ export const ERROR_CODES = {
   idempotency_conflict: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
   job_not_cancelable: { status: 409, message: 'The job has already ended.' },
   range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable.' },
+  rate_limited: { status: 429, message: 'Too many requests; slow down and retry after the time in Retry-After.' },
+  queue_full: { status: 429, message: 'This company has as many queued jobs as it may have; retry when some have run.' },
   internal_error: { status: 500, message: 'Internal error.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
+  database_unavailable: { status: 503, message: 'The database cannot be reached right now; retry shortly.' },
+  database_busy: { status: 503, message: 'Every database connection is busy; retry shortly.' },
+  server_busy: { status: 503, message: 'The server is busy; retry shortly.' },
   // Job failure codes (stored on the job, not HTTP responses).
   render_failed: { status: 500, message: 'The renderer failed.' },
   timeout: { status: 500, message: 'The job ran longer than its timeout.' },
   worker_lost: { status: 500, message: 'The worker running the job stopped.' },
   asset_too_large: { status: 500, message: 'The output exceeded the size limit.' },
   canceled: { status: 500, message: 'The job was canceled.' },
+  render_crashed: { status: 500, message: 'The render process crashed (twice) on this input.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ZodError } from 'zod';
-import { KilnError, issuesToDetails } from '../errors.js';
+import { KilnError, issuesToDetails, retryLater } from '../errors.js';
+import { classifyDatabaseFailure } from '../db/database-errors.js';
 
 /** Fastify's own 4xx errors, mapped onto Kiln's stable codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
@@ -17,10 +18,26 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
  * a 500 that says only `internal_error` and the request id, and is logged in full.
  */
 export function installErrorHandler(app: FastifyInstance) {
-  app.setErrorHandler((err: FastifyError | KilnError | ZodError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | KilnError | ZodError, request, reply) => {
+    let err = thrown;
+    // The database being away (restart, network) or every connection busy is the server's
+    // temporary state, not a bug: 503 with Retry-After, so clients and proxies back off and retry.
+    const outage = err instanceof KilnError ? null : classifyDatabaseFailure(err);
+    if (outage === 'busy') err = retryLater('database_busy', 1);
+    else if (outage === 'unavailable') err = retryLater('database_unavailable', 2);
     if (err instanceof KilnError) {
-      if (err.status >= 500) request.log.error({ err }, 'request failed');
+      if (err.status >= 500 && !outage && err.status !== 503) request.log.error({ err }, 'request failed');
+      if (outage) request.log.warn({ err: String(thrown) }, `database ${outage}`);
+      for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
       return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } });
+    }
+    // A PostgreSQL data exception (class 22: a value out of range, an invalid text) on a request
+    // is the request's value; the body checks should have caught it, so it is logged, but the
+    // client gets what it deserves: a 400, not a 500.
+    const sqlstate = (err as { code?: unknown }).code;
+    if (!(err instanceof KilnError) && typeof sqlstate === 'string' && /^22[0-9A-Z]{3}$/.test(sqlstate)) {
+      request.log.warn({ err }, 'database refused a value from the request');
+      return reply.status(400).send({ error: { code: 'validation_failed', message: 'A value in the request cannot be stored.', details: [{ path: [], message: String((err as Error).message).slice(0, 200) }] } });
     }
     if (err instanceof ZodError) {
       return reply.status(400).send({ error: { code: 'validation_failed', message: 'The request is not valid.', details: issuesToDetails(err.issues) } });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { markRoutesPublic } from './auth.js';
 
 /** Where `npm run build -w @kiln/ui` writes the dashboard. */
 export const DEFAULT_UI_DIST = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
@@ -20,6 +21,7 @@ export const DEFAULT_UI_DIST = fileURLToPath(new URL('../../../ui/dist/', import
 export function staticUiRoutes(options: { root?: string } = {}) {
   const root = options.root ?? DEFAULT_UI_DIST;
   return async (app: FastifyInstance) => {
+    markRoutesPublic(app);
     await app.register(fastifyStatic, {
       root,
       prefix: '/',

@@ -26,7 +26,7 @@ export function eventsRoutes(deps: AppDeps) {
   async function serveStream(
     request: FastifyRequest,
     reply: FastifyReply,
-    stream: Pick<EventStreamOptions, 'companyId' | 'jobId' | 'replayAfter' | 'snapshot'>,
+    stream: Pick<EventStreamOptions, 'companyId' | 'jobId' | 'start' | 'snapshot'>,
   ) {
     const sse = openSseStream(request, reply, { keepAliveMs: deps.config.sseKeepAliveMs });
     await streamEvents({ hub: deps.hub, pool: deps.database.pool, sse, ...stream }).catch((err) =>
@@ -43,7 +43,8 @@ export function eventsRoutes(deps: AppDeps) {
       await serveStream(request, reply, {
         companyId,
         jobId,
-        replayAfter: since ?? '0',
+        // A job's stream replays the whole job unless resumed (`since=0` means the same).
+        start: since === null || since === '0' ? { from: 'beginning' } : { from: 'after', eventId: since },
         snapshot: async () => {
           const job = await deps.jobs.get(companyId, jobId);
           return { data: job, terminal: isTerminalStatus(job.status) };
@@ -55,7 +56,9 @@ export function eventsRoutes(deps: AppDeps) {
       const companyId = await companyFromRequest(deps, request);
       await serveStream(request, reply, {
         companyId,
-        replayAfter: resumePoint(request),
+        start: ((since) => (since === null ? { from: 'now' } : since === '0' ? { from: 'beginning' } : { from: 'after', eventId: since }))(
+          resumePoint(request),
+        ),
         snapshot: async () => {
           const [queued, running] = await Promise.all(
             (['queued', 'running'] as const).map((status) => listJobs(deps.database.pool, companyId, { status, limit: 200 })),

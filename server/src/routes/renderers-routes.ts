@@ -16,6 +16,6 @@ export function renderersRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
     // Schemas don't change while the process runs; build the answer once.
     const body = { items: describeRenderers(deps) };
-    app.get('/api/renderers', async () => body);
+    app.get('/api/renderers', { config: { public: true } }, async () => body);
   };
 }

@@ -4,13 +4,13 @@ import { PassThrough } from 'node:stream';
 import type { AssetMetadata, AssetRole } from '@kiln/shared';
 import { RenderError, type InputAsset, type OutputOptions } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
-import { releaseOrphanedJobs, type TransactionRunner } from '../services/jobs/job-queue.js';
-import { appendJobEvent, transitionJob } from '../services/jobs/job-lifecycle.js';
+import { appendJobEvent, settleRunningJob, transitionJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
 import { findAsset, insertAsset } from '../services/assets/asset-store.js';
 import { GENERATED_NAMESPACE, type StorageService, type StoredObject } from '../services/storage/storage-service.js';
 import { KilnError } from '../errors.js';
-import { RenderFailure, type RenderPool } from './render-pool.js';
-import { retryDelayMs } from './backoff.js';
+import { retryThroughOutage } from '../db/database-errors.js';
+import { isRenderCrash, RenderFailure, type RenderPool } from '../render-processes/render-pool.js';
+import { createProgressWriter } from './progress-writer.js';
 
 /** Why a job's AbortSignal fired. */
 export type AbortCause = 'canceled' | 'timeout' | 'lost' | 'shutdown';
@@ -33,12 +33,14 @@ export interface JobRunnerDeps {
   renderPool: RenderPool;
   workerId: string;
   maxAssetBytes: number;
+  /** This worker's scratch root; each job gets a directory under it, removed when the job ends. */
   tmpRoot: string;
   log: (obj: Record<string, unknown>, msg: string) => void;
 }
 
-/** Progress is written at most this often per job (the last report before a pause always lands). */
-const PROGRESS_INTERVAL_MS = 200;
+/** How long a finished render waits for the database to come back before it gives up its result. */
+const OUTAGE_PATIENCE_MS = 5 * 60_000;
+const MAX_WARNINGS = 50;
 
 interface PendingOutput {
   options: OutputOptions;
@@ -46,50 +48,70 @@ interface PendingOutput {
 }
 
 /**
- * Runs one claimed job to a terminal state (or back to the queue): renders in a thread, streams
- * each output into storage, then records the assets, their events and `done` in one transaction.
- * If anything fails after a file was written, the file is deleted, so no file outlives its job
- * without an asset row (the sweeper catches what a crash leaves behind).
+ * Runs one claimed job to a terminal state (or back to the queue): renders in a render process,
+ * streams each output into storage, then records the assets, their events and `done` in one
+ * transaction. If anything fails after a file was written, the file is deleted, so no file
+ * outlives its job without an asset row (the sweeper catches what a crash leaves behind). A render
+ * process that dies under the job is replaced and the render tried once more on a fresh one; a
+ * second crash fails the job `render_crashed`. A database outage does not cost the job anything:
+ * writes are retried until the database is back.
  */
 export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: AbortController): Promise<void> {
   const { signal } = controller;
   const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), job.timeoutMs);
-  const outputs: PendingOutput[] = [];
+  let outputs: PendingOutput[] = [];
+  const warnings: string[] = [];
   const progress = createProgressWriter(deps, job);
   let tmpDir: string | null = null;
 
   try {
     await mkdir(deps.tmpRoot, { recursive: true });
     tmpDir = await mkdtemp(path.join(deps.tmpRoot, `job-${job.id}-`));
-    const result = await deps.renderPool.run(job.kind, job.input, tmpDir, {
-      signal,
-      progress: (fraction, stage) => progress.report(fraction, stage),
-      log: (line) => deps.log({ jobId: job.id, kind: job.kind }, line),
-      openOutput(options) {
-        const body = new PassThrough();
-        const stored = deps.storage.write(job.companyId, GENERATED_NAMESPACE, options.filename, body, {
-          contentType: options.contentType,
-          maxBytes: deps.maxAssetBytes,
-          signal,
-        });
-        // A storage failure (size limit, disk) ends the whole render, not just this stream.
-        stored.catch((err) => {
-          body.destroy(err);
-          if (!signal.aborted) controller.abort(err);
-        });
-        outputs.push({ options, stored });
-        return body;
-      },
-      readAsset: (assetId) => readCompanyAsset(deps, job.companyId, assetId),
-    });
+    const renderOnce = () =>
+      deps.renderPool.run(job.kind, job.input, tmpDir!, {
+        signal,
+        progress: (fraction, stage) => progress.report(fraction, stage),
+        log: (line) => deps.log({ jobId: job.id, kind: job.kind }, line),
+        warn: (message) => {
+          if (warnings.length < MAX_WARNINGS && !warnings.includes(message)) warnings.push(String(message).slice(0, 1000));
+        },
+        openOutput(options) {
+          const body = new PassThrough();
+          const stored = deps.storage.write(job.companyId, GENERATED_NAMESPACE, options.filename, body, {
+            contentType: options.contentType,
+            maxBytes: deps.maxAssetBytes,
+            signal,
+          });
+          // A storage failure (size limit, disk) ends the whole render, not just this stream.
+          stored.catch((err) => {
+            body.destroy(err);
+            if (!signal.aborted) controller.abort(err);
+          });
+          outputs.push({ options, stored });
+          return body;
+        },
+        readAsset: (assetId) => readCompanyAsset(deps, job.companyId, assetId),
+      });
+
+    let result;
+    try {
+      result = await renderOnce();
+    } catch (err) {
+      if (!isRenderCrash(err) || signal.aborted) throw err;
+      deps.log({ jobId: job.id, kind: job.kind, error: err.message }, 'render process crashed; trying once more on a fresh one');
+      await discardOutputs(deps, job.companyId, outputs);
+      outputs = [];
+      warnings.length = 0;
+      result = await renderOnce();
+    }
     if (signal.aborted) throw signal.reason;
     const stored = await Promise.all(outputs.map((o) => o.stored));
     await progress.flush();
-    await complete(deps, job, outputs, stored, result?.metadata ?? {});
+    await complete(deps, job, outputs, stored, result?.metadata ?? {}, warnings);
   } catch (err) {
     await progress.flush().catch(() => undefined);
     await discardOutputs(deps, job.companyId, outputs);
-    await settleFailure(deps, job, signal.aborted ? signal.reason ?? err : err);
+    await settleFailure(deps, job, signal.aborted ? signal.reason ?? err : err, warnings);
   } finally {
     clearTimeout(timer);
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
@@ -108,51 +130,77 @@ async function readCompanyAsset(deps: JobRunnerDeps, companyId: string, assetId:
   };
 }
 
+/**
+ * Records assets, their events and `done` in one transaction. A connection lost around COMMIT
+ * leaves us not knowing whether it happened; before trying again, look: if the job is `done` with
+ * our objects as its assets, it did.
+ */
 async function complete(
   deps: JobRunnerDeps,
   job: JobRow,
   outputs: PendingOutput[],
   stored: StoredObject[],
   metadata: Partial<Record<AssetRole, AssetMetadata>>,
+  warnings: string[],
 ) {
-  await deps.tx.inTransaction(async (q) => {
-    const assetIds: string[] = [];
-    for (let i = 0; i < outputs.length; i++) {
-      const { options } = outputs[i]!;
-      const obj = stored[i]!;
-      const asset = await insertAsset(q, {
-        companyId: job.companyId,
-        provider: obj.provider,
-        namespace: obj.namespace,
-        objectKey: obj.key,
-        contentType: options.contentType,
-        byteSize: obj.byteSize,
-        sha256: obj.sha256,
-        originalFilename: options.filename,
-        sourceTaskId: job.sourceTaskId,
-        sourceJobId: job.id,
-        role: options.role,
-        metadata: metadata[options.role] ?? {},
+  let tried = false;
+  await retryThroughOutage(
+    async () => {
+      if (tried && (await completedAlready(deps.pool, job, stored))) return;
+      tried = true;
+      await deps.tx.inTransaction(async (q) => {
+        const assetIds: string[] = [];
+        for (let i = 0; i < outputs.length; i++) {
+          const { options } = outputs[i]!;
+          const obj = stored[i]!;
+          const asset = await insertAsset(q, {
+            companyId: job.companyId,
+            provider: obj.provider,
+            namespace: obj.namespace,
+            objectKey: obj.key,
+            contentType: options.contentType,
+            byteSize: obj.byteSize,
+            sha256: obj.sha256,
+            originalFilename: options.filename,
+            sourceTaskId: job.sourceTaskId,
+            sourceJobId: job.id,
+            role: options.role,
+            metadata: metadata[options.role] ?? {},
+          });
+          assetIds.push(asset.id);
+          await appendJobEvent(q, {
+            companyId: job.companyId,
+            jobId: job.id,
+            type: 'asset.created',
+            payload: { status: 'running', assetId: asset.id, role: asset.role, contentType: asset.contentType, byteSize: asset.byteSize },
+          });
+        }
+        const done = await transitionJob(q, {
+          jobId: job.id,
+          from: 'running',
+          to: 'done',
+          lockedBy: deps.workerId,
+          fields: { stage: 'done', errorCode: null, errorMessage: null, warnings },
+          event: { type: 'content_job.done', payload: { assetIds } },
+        });
+        // Reaped or canceled meanwhile: roll the assets back; the caller deletes the files.
+        if (!done) throw new JobAbort('lost');
       });
-      assetIds.push(asset.id);
-      await appendJobEvent(q, {
-        companyId: job.companyId,
-        jobId: job.id,
-        type: 'asset.created',
-        payload: { status: 'running', assetId: asset.id, role: asset.role, contentType: asset.contentType, byteSize: asset.byteSize },
-      });
-    }
-    const done = await transitionJob(q, {
-      jobId: job.id,
-      from: 'running',
-      to: 'done',
-      lockedBy: deps.workerId,
-      fields: { stage: 'done', errorCode: null, errorMessage: null },
-      event: { type: 'content_job.done', payload: { assetIds } },
-    });
-    // Reaped or canceled meanwhile: roll the assets back; the caller deletes the files.
-    if (!done) throw new JobAbort('lost');
-  });
+    },
+    {
+      deadline: Date.now() + OUTAGE_PATIENCE_MS,
+      onRetry: (err) => deps.log({ jobId: job.id, err: String(err) }, 'database unreachable while completing; retrying'),
+    },
+  );
+}
+
+async function completedAlready(q: Queryable, job: JobRow, stored: StoredObject[]): Promise<boolean> {
+  const { rows } = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM assets a JOIN content_jobs j ON j.id = a.source_job_id
+     WHERE j.id = $1 AND j.status = 'done' AND a.object_key = ANY($2::text[])`,
+    [job.id, stored.map((s) => s.key)],
+  );
+  return rows[0]!.n === stored.length;
 }
 
 async function discardOutputs(deps: JobRunnerDeps, companyId: string, outputs: PendingOutput[]) {
@@ -162,124 +210,37 @@ async function discardOutputs(deps: JobRunnerDeps, companyId: string, outputs: P
   }
 }
 
-interface FailureDecision {
-  code: string;
-  message: string;
-  retryable: boolean;
-  details?: unknown;
-}
-
-function classify(err: unknown): FailureDecision | JobAbort {
-  if (err instanceof JobAbort) return err;
-  if (err instanceof KilnError) return { code: String(err.code), message: err.message, retryable: false };
-  if (err instanceof RenderFailure) {
-    const e = err.error;
-    return { code: e.code === 'aborted' ? 'render_failed' : e.code, message: e.message, retryable: e.retryable, details: e.details };
-  }
-  if (err instanceof RenderError) return { code: err.code, message: err.message, retryable: err.retryable };
-  const message = err instanceof Error ? err.message : String(err);
-  return { code: 'render_failed', message, retryable: true };
-}
-
-async function settleFailure(deps: JobRunnerDeps, job: JobRow, err: unknown) {
-  const base = { jobId: job.id, from: 'running' as const, lockedBy: deps.workerId };
-  const decision = classify(err);
-  if (decision instanceof JobAbort) {
-    switch (decision.cause) {
-      case 'lost':
-        // Normally someone else (a reaper) has moved the job and this matches nothing. If the
-        // job is in fact still ours, it must not stay `running` forever: release it exactly as
-        // the reaper would (retry, or fail with worker_lost when attempts are used up).
-        await releaseOrphanedJobs(deps.pool, deps.workerId, [job.id]);
-        return;
+/** The decision table's cause for an error that ended a render. */
+export function causeOf(err: unknown, timeoutMs: number): SettleCause {
+  if (err instanceof JobAbort) {
+    switch (err.cause) {
       case 'canceled':
-        await transitionJob(deps.pool, {
-          ...base, to: 'canceled',
-          fields: { errorCode: 'canceled', errorMessage: decision.message },
-          event: { type: 'content_job.canceled', payload: {} },
-        });
-        return;
-      case 'timeout': {
-        const error = { code: 'timeout', message: `The job ran longer than its timeout of ${job.timeoutMs} ms.` };
-        await transitionJob(deps.pool, {
-          ...base, to: 'failed',
-          fields: { errorCode: error.code, errorMessage: error.message },
-          event: { type: 'content_job.failed', payload: { error } },
-        });
-        return;
-      }
+        return { kind: 'canceled' };
+      case 'timeout':
+        return { kind: 'timeout', timeoutMs };
+      case 'lost':
+        return { kind: 'worker_lost' };
       case 'shutdown':
-        await transitionJob(deps.pool, {
-          ...base, to: 'queued',
-          fields: { retryDelayMs: 0 },
-          event: { type: 'content_job.retrying', payload: { reason: 'worker_shutdown' } },
-        });
-        return;
+        return { kind: 'shutdown' };
     }
   }
-  const error = { code: decision.code, message: decision.message };
-  deps.log({ jobId: job.id, kind: job.kind, attempt: job.attempt, error }, 'render failed');
-  if (decision.retryable && job.attempt < job.maxAttempts) {
-    const delay = retryDelayMs(job.attempt);
-    await transitionJob(deps.pool, {
-      ...base, to: 'queued',
-      fields: { errorCode: error.code, errorMessage: error.message, retryDelayMs: delay },
-      event: { type: 'content_job.retrying', payload: { error, retryInMs: delay } },
-    });
-    return;
+  if (err instanceof KilnError) return { kind: 'failed', error: { code: String(err.code), message: err.message }, retryable: false };
+  if (err instanceof RenderFailure) {
+    const e = err.error;
+    const code = e.code === 'aborted' ? 'render_failed' : e.code;
+    return { kind: 'failed', error: { code, message: e.message, ...(e.details ? { details: e.details } : {}) }, retryable: e.retryable };
   }
-  await transitionJob(deps.pool, {
-    ...base, to: 'failed',
-    fields: { errorCode: error.code, errorMessage: error.message },
-    event: { type: 'content_job.failed', payload: { error: decision.details ? { ...error, details: decision.details } : error } },
-  });
+  if (err instanceof RenderError) return { kind: 'failed', error: { code: err.code, message: err.message }, retryable: err.retryable };
+  // Storage and other I/O failures of the runner itself may well pass.
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: 'failed', error: { code: 'render_failed', message }, retryable: true };
 }
 
-/**
- * Coalesces progress reports: renderers may report hundreds per second (ffmpeg), but a progress
- * row + event is a database commit, worth making a few times a second at most. The clock starts
- * with the job, so a job that finishes within the first interval writes no progress at all —
- * its `running` and `done` events say everything. Writes are serialized so events never arrive
- * out of order.
- */
-function createProgressWriter(deps: JobRunnerDeps, job: JobRow) {
-  let latest: { fraction: number; stage: string } | null = null;
-  let lastWrite = Date.now();
-  let chain: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | null = null;
-
-  const write = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const p = latest;
-    latest = null;
-    if (!p) return chain;
-    lastWrite = Date.now();
-    chain = chain
-      .then(() =>
-        transitionJob(deps.pool, {
-          jobId: job.id, from: 'running', to: 'running', lockedBy: deps.workerId,
-          fields: { progress: p.fraction, stage: p.stage },
-          event: { type: 'content_job.progress', payload: {} },
-        }),
-      )
-      .then(() => undefined, () => undefined);
-    return chain;
-  };
-
-  return {
-    report(fraction: number, stage: string) {
-      if (!Number.isFinite(fraction)) return;
-      latest = { fraction: Math.min(1, Math.max(0, fraction)), stage: String(stage).slice(0, 100) };
-      if (Date.now() - lastWrite >= PROGRESS_INTERVAL_MS) void write();
-      else if (!timer) timer = setTimeout(() => void write(), PROGRESS_INTERVAL_MS);
-    },
-    async flush() {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      // The final report is folded into the terminal transition; drop it, wait for in-flight ones.
-      latest = null;
-      await chain;
-    },
-  };
+async function settleFailure(deps: JobRunnerDeps, job: JobRow, err: unknown, warnings: string[]) {
+  const cause = causeOf(err, job.timeoutMs);
+  if (cause.kind === 'failed') deps.log({ jobId: job.id, kind: job.kind, attempt: job.attempt, error: cause.error }, 'render failed');
+  await retryThroughOutage(
+    () => deps.tx.inTransaction((q) => settleRunningJob(q, job.id, deps.workerId, cause, { warnings })),
+    { deadline: Date.now() + OUTAGE_PATIENCE_MS },
+  ).catch((e) => deps.log({ jobId: job.id, err: String(e) }, 'could not record how the job ended; the heartbeat will release it'));
 }

@@ -1,16 +1,36 @@
 import { hostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
-import type pg from 'pg';
 import type { Database } from '@kiln/db';
-import { claimJobs, heartbeat, reapLostJobs, releaseOrphanedJobs, WORKER_LOCK_CLASS, type TransactionRunner } from '../services/jobs/job-queue.js';
-import { CHANNELS } from '../services/jobs/job-row.js';
+import { reapLostJobs } from '../services/jobs/job-queue.js';
 import type { StorageService } from '../services/storage/storage-service.js';
 import { createTransactionRunner } from '../db/transactions.js';
-import { createRenderPool, type RenderPool } from './render-pool.js';
+import { createRenderPool } from '../render-processes/render-pool.js';
+import { createWebhookDispatcher } from '../services/webhooks/webhook-dispatcher.js';
 import { JobAbort, runJob } from './job-runner.js';
 import { sweepOrphans } from './orphan-sweeper.js';
-import { createWebhookDispatcher } from '../services/webhooks/webhook-dispatcher.js';
+import { createWorkerConnection } from './worker-connection.js';
+import { createClaimLoop } from './claim-loop.js';
+import { createJobHeartbeat } from './job-heartbeat.js';
+import { periodicTask } from './periodic-task.js';
+import { scratchRootName, sweepDeadWorkersScratch } from './scratch-sweeper.js';
+import { pruneOldRows } from './retention.js';
+
+export interface WorkerLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface WorkerTiming {
+  pollIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  reapIntervalMs?: number;
+  sweepIntervalMs?: number;
+  scratchSweepIntervalMs?: number;
+  retentionIntervalMs?: number;
+  webhookIntervalMs?: number;
+}
 
 export interface WorkerOptions {
   database: Database;
@@ -19,230 +39,194 @@ export interface WorkerOptions {
   maxAssetBytes: number;
   dataDir: string;
   orphanGraceMs: number;
-  /** Modules exporting `renderers: Renderer[]`, loaded into every render thread beside the built-ins. */
+  retentionDays: number;
+  /** Resident memory ceiling of each render process. */
+  renderMemoryMb: number;
+  /** Modules exporting `renderers: Renderer[]`, loaded into every render process beside the built-ins. */
   rendererModules?: string[];
-  log: {
-    info(obj: Record<string, unknown>, msg: string): void;
-    warn(obj: Record<string, unknown>, msg: string): void;
-    error(obj: Record<string, unknown>, msg: string): void;
-  };
-  /** Tests shorten these; production uses the ARCHITECTURE values. */
-  pollIntervalMs?: number;
-  webhookIntervalMs?: number;
+  log: WorkerLog;
   /** Absolute base for asset URLs in webhook payloads. */
   publicUrl?: string;
-  heartbeatIntervalMs?: number;
-  reapIntervalMs?: number;
-  sweepIntervalMs?: number;
+  /** Tests shorten these; production uses the architecture's values. */
+  timing?: WorkerTiming;
 }
 
 export interface Worker {
   readonly id: string;
   start(): Promise<void>;
-  /** Stops claiming; running jobs are handed back to the queue after `graceMs`. */
+  /**
+   * Stops claiming, lets running jobs finish for up to `graceMs`, then aborts the rest (they go
+   * back to the queue in their old place, attempt not counted) and waits for every one of them —
+   * claims in flight included — before closing its processes and connections.
+   */
   stop(graceMs?: number): Promise<void>;
   running(): boolean;
   activeJobIds(): string[];
 }
 
 /**
- * The worker runtime: claims jobs up to its concurrency, runs them in render threads, sends one
- * heartbeat query every 2 s for all of them, and reaps jobs of dead workers. It holds a session
- * advisory lock on a dedicated connection for its whole life; that lock is how other workers
- * know it is alive. The same connection LISTENs for queue wake-ups and cancellations.
+ * The worker runtime, built from parts with one job each: its dedicated connection (liveness lock,
+ * LISTEN, heartbeat), the claim loop, the job runners (renders in render processes), the
+ * heartbeat, the reaper of dead workers' jobs, the sweepers (orphaned files, dead workers' scratch
+ * folders, old rows) and the webhook sender. Its queries go through a pool of its own, so a busy
+ * API in the same process cannot starve it.
  */
 export function createWorker(opts: WorkerOptions): Worker {
   const lockKey = randomInt(1, 2 ** 31 - 1);
   const id = `w${lockKey}@${hostname()}:${process.pid}`;
-  const tx: TransactionRunner = createTransactionRunner(opts.database);
-  const pool = opts.database.pool;
+  const t = opts.timing ?? {};
+  const log = opts.log;
+  const pool = opts.database.createPool({
+    maxConnections: opts.concurrency * 2 + 4,
+    acquireTimeoutMs: 10_000,
+    applicationName: 'kiln-worker',
+  });
+  const tx = createTransactionRunner(pool);
+  const tmpDir = path.join(opts.dataDir, 'tmp');
+  const tmpRoot = path.join(tmpDir, scratchRootName(lockKey));
   const active = new Map<string, AbortController>();
-  const timers: NodeJS.Timeout[] = [];
-  let renderPool: RenderPool | null = null;
-  let lockClient: pg.Client | null = null;
+  const runners = new Set<Promise<void>>();
+  const renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules, memoryLimitMb: opts.renderMemoryMb });
   let started = false;
   let stopping = false;
-  let claiming = false;
-  let claimAgain = false;
-  let reaping = false;
-  const webhooks = createWebhookDispatcher({ pool, baseUrl: opts.publicUrl, intervalMs: opts.webhookIntervalMs, log: opts.log });
 
-  const log = opts.log;
+  const warnOf = (what: string) => (err: unknown) => log.warn({ err: String(err), workerId: id }, what);
 
-  async function connectLockClient() {
-    const client = await opts.database.connectDedicated();
-    client.on('error', (err) => {
-      log.error({ err: err.message, workerId: id }, 'worker connection lost; reconnecting');
-      lockClient = null;
-      setTimeout(() => void reconnect(), 500);
-    });
-    await client.query('SELECT pg_advisory_lock($1, $2)', [WORKER_LOCK_CLASS, lockKey]);
-    client.on('notification', (msg) => {
-      if (msg.channel === CHANNELS.queue) triggerClaim();
-      else if (msg.channel === CHANNELS.cancel && msg.payload) active.get(msg.payload)?.abort(new JobAbort('canceled'));
-    });
-    await client.query(`LISTEN ${CHANNELS.queue}`);
-    await client.query(`LISTEN ${CHANNELS.cancel}`);
-    lockClient = client;
-  }
+  const connection = createWorkerConnection({
+    database: opts.database,
+    workerId: id,
+    lockKey,
+    onQueueNotification: () => claims.trigger(),
+    onCancelNotification: (jobId) => active.get(jobId)?.abort(new JobAbort('canceled')),
+    onReconnected: () => {
+      void heartbeatTask.runNow();
+      claims.trigger();
+    },
+    log,
+  });
 
-  async function reconnect() {
-    if (stopping || lockClient) return;
-    try {
-      await connectLockClient();
-      triggerClaim();
-    } catch {
-      setTimeout(() => void reconnect(), 1000);
-    }
-  }
+  const claims = createClaimLoop({
+    tx,
+    workerId: id,
+    freeSlots: () => opts.concurrency - active.size,
+    ready: () => started && !stopping && connection.connected(),
+    onClaimed(job) {
+      const controller = new AbortController();
+      active.set(job.id, controller);
+      const runner = runJob(
+        {
+          pool,
+          tx,
+          storage: opts.storage,
+          renderPool,
+          workerId: id,
+          maxAssetBytes: opts.maxAssetBytes,
+          tmpRoot,
+          log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
+        },
+        job,
+        controller,
+      )
+        .catch((err) => log.error({ jobId: job.id, err: String(err) }, 'job runner failed'))
+        .finally(() => {
+          active.delete(job.id);
+          runners.delete(runner);
+          claims.trigger();
+        });
+      runners.add(runner);
+    },
+    onError: warnOf('claim failed'),
+  });
 
-  function triggerClaim() {
-    if (!started || stopping) return;
-    if (claiming) {
-      claimAgain = true;
-      return;
-    }
-    void claimLoop();
-  }
-
-  async function claimLoop() {
-    claiming = true;
-    try {
-      do {
-        claimAgain = false;
-        const free = opts.concurrency - active.size;
-        if (free <= 0 || !lockClient) break;
-        const jobs = await claimJobs(tx, id, free);
-        for (const job of jobs) {
-          const controller = new AbortController();
-          active.set(job.id, controller);
-          void runJob(
-            {
-              pool,
-              tx,
-              storage: opts.storage,
-              renderPool: renderPool!,
-              workerId: id,
-              maxAssetBytes: opts.maxAssetBytes,
-              tmpRoot: path.join(opts.dataDir, 'tmp'),
-              log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
-            },
-            job,
-            controller,
-          )
-            .catch((err) => log.error({ jobId: job.id, err: String(err) }, 'job runner failed'))
-            .finally(() => {
-              active.delete(job.id);
-              triggerClaim();
-            });
-        }
-        if (jobs.length === free) claimAgain = true;
-      } while (claimAgain && !stopping);
-    } catch (err) {
-      log.warn({ err: String(err), workerId: id }, 'claim failed');
-    } finally {
-      claiming = false;
-    }
-  }
-
-  async function beat() {
-    // Only jobs that were running here before the query started can be judged by its answer:
-    // a job claimed while the heartbeat was in flight is missing from a snapshot taken before
-    // the claim committed, and must not be mistaken for one another worker took over.
-    const checked = new Set(active.keys());
-    const claimInFlight = claiming;
-    try {
-      const hb = await heartbeat(pool, id);
-      for (const jobId of checked) {
-        const controller = active.get(jobId);
-        if (!controller) continue;
-        if (hb.cancelRequested.has(jobId)) controller.abort(new JobAbort('canceled'));
-        else if (!hb.owned.has(jobId)) controller.abort(new JobAbort('lost'));
-      }
-      // The other direction: rows that say this live worker runs them, but nothing here does
-      // (its runner died without a transition). The reaper skips a live worker's jobs, so
-      // nobody else would ever release them.
-      if (!claimInFlight && !claiming) {
-        const orphans = [...hb.owned].filter((jobId) => !active.has(jobId) && !checked.has(jobId));
-        if (orphans.length > 0) {
-          const n = await releaseOrphanedJobs(pool, id, orphans);
-          if (n > 0) {
-            log.warn({ workerId: id, jobs: orphans }, 'released jobs this worker had lost track of');
-            triggerClaim();
-          }
-        }
-      }
-    } catch (err) {
-      log.warn({ err: String(err), workerId: id }, 'heartbeat failed');
-    }
-  }
-
-  async function reap() {
-    if (reaping) return;
-    reaping = true;
-    try {
+  const heartbeatTask = periodicTask(
+    t.heartbeatIntervalMs ?? 1000,
+    createJobHeartbeat({
+      connection,
+      tx,
+      workerId: id,
+      active,
+      claimInFlight: () => claims.inFlight(),
+      onReleased: (n) => {
+        log.warn({ workerId: id, jobs: n }, 'released jobs this worker had lost track of');
+        claims.trigger();
+      },
+    }),
+    warnOf('heartbeat failed'),
+  );
+  const pollTask = periodicTask(t.pollIntervalMs ?? 2000, async () => claims.trigger(), warnOf('poll failed'));
+  const reaperTask = periodicTask(
+    t.reapIntervalMs ?? 1000,
+    async () => {
       const n = await reapLostJobs(tx, pool, id);
       if (n > 0) {
         log.info({ workerId: id, jobs: n }, 'requeued jobs of a lost worker');
-        triggerClaim();
+        claims.trigger();
       }
-    } catch (err) {
-      log.warn({ err: String(err), workerId: id }, 'reaper failed');
-    } finally {
-      reaping = false;
-    }
-  }
-
-  async function sweep() {
-    try {
+    },
+    warnOf('reaper failed'),
+  );
+  const orphanSweepTask = periodicTask(
+    t.sweepIntervalMs ?? 10 * 60_000,
+    async () => {
       const r = await sweepOrphans({ pool, storage: opts.storage, graceMs: opts.orphanGraceMs });
       if (r.orphans + r.partials > 0) log.info({ ...r }, 'swept orphaned files');
-    } catch (err) {
-      log.warn({ err: String(err) }, 'orphan sweep failed');
-    }
-  }
+    },
+    warnOf('orphan sweep failed'),
+  );
+  const scratchSweepTask = periodicTask(
+    t.scratchSweepIntervalMs ?? 60_000,
+    async () => {
+      const n = await sweepDeadWorkersScratch({ tmpDir, selfLockKey: lockKey, tx });
+      if (n > 0) log.info({ folders: n }, 'removed scratch folders of dead workers');
+    },
+    warnOf('scratch sweep failed'),
+  );
+  const retentionTask = periodicTask(
+    t.retentionIntervalMs ?? 10 * 60_000,
+    async () => {
+      const r = await pruneOldRows(pool, opts.retentionDays);
+      if (r.events + r.webhooks > 0) log.info({ ...r }, 'pruned old rows');
+    },
+    warnOf('retention failed'),
+  );
+  const webhooks = createWebhookDispatcher({ pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log });
+  const tasks = [pollTask, reaperTask, orphanSweepTask, scratchSweepTask, retentionTask];
 
   return {
     id,
     async start() {
-      renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules });
-      // Threads load every renderer (seconds on 2 cores); do it beside start-up, not before it.
-      // A job claimed meanwhile simply waits for its thread to be ready.
-      renderPool.warm().catch((err) => log.error({ err: String(err) }, 'render threads failed to start'));
-      await connectLockClient();
+      // Processes load every renderer (about a second each on 2 cores); do it beside start-up.
+      // A job claimed meanwhile simply waits for its process to be ready.
+      renderPool.warm().catch((err) => log.error({ err: String(err) }, 'render processes failed to start'));
+      try {
+        await connection.open();
+      } catch (err) {
+        await renderPool.close();
+        await pool.end().catch(() => undefined);
+        throw err;
+      }
       started = true;
-      const every = (ms: number, fn: () => unknown) => {
-        const t = setInterval(fn, ms);
-        t.unref();
-        timers.push(t);
-      };
-      every(opts.pollIntervalMs ?? 2000, triggerClaim);
-      every(opts.heartbeatIntervalMs ?? 2000, beat);
-      every(opts.reapIntervalMs ?? 1000, reap);
-      every(opts.sweepIntervalMs ?? 10 * 60_000, sweep);
+      heartbeatTask.start();
+      for (const task of tasks) task.start();
       webhooks.start();
-      void reap();
-      triggerClaim();
+      void reaperTask.runNow();
+      void scratchSweepTask.runNow();
+      claims.trigger();
     },
     async stop(graceMs = 5000) {
       if (stopping) return;
       stopping = true;
-      for (const t of timers) clearInterval(t);
+      await claims.stop();
       const deadline = Date.now() + graceMs;
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const controller of active.values()) controller.abort(new JobAbort('shutdown'));
-      while (active.size > 0) await new Promise((r) => setTimeout(r, 20));
-      await webhooks.stop();
-      await renderPool?.close();
-      const c = lockClient;
-      lockClient = null;
-      if (c) {
-        c.removeAllListeners('error');
-        c.on('error', () => undefined);
-        await c.end().catch(() => undefined);
-      }
+      await Promise.all(runners);
+      await Promise.all([heartbeatTask.stop(), ...tasks.map((task) => task.stop()), webhooks.stop()]);
+      await renderPool.close();
+      await connection.close();
+      await pool.end().catch(() => undefined);
     },
-    running: () => started && !stopping && lockClient !== null,
+    running: () => started && !stopping && connection.connected(),
     activeJobIds: () => [...active.keys()],
   };
 }

@@ -38,10 +38,12 @@ export async function startTestKiln(
     DATABASE_URL: databaseUrl,
     KILN_LOG_LEVEL: 'silent',
     KILN_WORKER_CONCURRENCY: '2',
+    KILN_VALIDATION_PROCESSES: '1',
     ...env,
   });
   const runtime = await startKiln(config, {
     workerTiming: { pollIntervalMs: 500, heartbeatIntervalMs: 500, reapIntervalMs: 250, webhookIntervalMs: 200 },
+    shutdownGraceMs: 0,
     ...options,
   });
   const url = runtime.url!;

@@ -242,7 +242,7 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
     }],
 
     ['get', '/api/renderers', {
-      operationId: 'listRenderers', tags: ['Renderers'], summary: 'List renderer kinds',
+      operationId: 'listRenderers', tags: ['Renderers'], summary: 'List renderer kinds', public: true,
       description: 'Each kind with its input JSON Schema and a working example: the same schemas as the `CreateJobBody` variants here.',
       responses: { 200: jsonResponse('The kinds.', 'RendererList') },
     }],

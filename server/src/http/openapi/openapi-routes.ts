@@ -5,7 +5,7 @@ import { buildOpenApiDocument, documentedErrorCodes } from './openapi-document.j
 
 /**
  * GET /api/openapi.json (the OpenAPI 3.1 document) and GET /api/docs (the same, as HTML). Both
- * are public in every deployment mode (installAuth lets them through).
+ * are public in every deployment mode: they describe the API and hold no company's data.
  */
 export function openapiRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
@@ -14,9 +14,9 @@ export function openapiRoutes(deps: AppDeps) {
     const json = JSON.stringify(document);
     const page = renderApiReferencePage(document, documentedErrorCodes());
 
-    app.get('/api/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(json));
+    app.get('/api/openapi.json', { config: { public: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(json));
 
-    app.get('/api/docs', async (_request, reply) =>
+    app.get('/api/docs', { config: { public: true } }, async (_request, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .header('content-security-policy', page.contentSecurityPolicy)

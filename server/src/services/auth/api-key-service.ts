@@ -27,12 +27,20 @@ export function apiKeyService(pool: Queryable) {
       );
       return rows;
     },
-    /** The principal a presented key stands for, or null when unknown or revoked. */
+    /**
+     * The principal a presented key stands for, or null when unknown or revoked. `last_used_at`
+     * is written at most once a minute per key: a write (and its WAL) per request would make
+     * every authenticated read a write.
+     */
     async authenticate(key: string): Promise<Principal | null> {
       const { rows } = await pool.query<{ id: string; companyId: string | null }>(
-        `UPDATE api_keys SET last_used_at = now()
-         WHERE key_hash = $1 AND revoked_at IS NULL
-         RETURNING id, company_id AS "companyId"`,
+        `WITH k AS (
+           SELECT id, company_id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+         ), touched AS (
+           UPDATE api_keys SET last_used_at = now()
+           WHERE id IN (SELECT id FROM k WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+         )
+         SELECT id, company_id AS "companyId" FROM k`,
         [hashApiKey(key)],
       );
       const row = rows[0];

@@ -1,14 +1,13 @@
 import type pg from 'pg';
-import type { JobEvent } from '@kiln/shared';
 import type { Database } from '@kiln/db';
 import { CHANNELS } from '../jobs/job-row.js';
-import { findEventsByIds, latestEventId, listEventsAfter } from './event-store.js';
+import { comparePositions, eventHorizon, horizonPosition, listEventsBetween, positionOf, type EventPosition, type StoredEvent } from './event-store.js';
 
 export interface EventSubscription {
   companyId: string;
   /** Only this job's events, when set. */
   jobId?: string;
-  deliver(event: JobEvent): void;
+  deliver(event: StoredEvent): void;
 }
 
 export interface EventHub {
@@ -18,116 +17,170 @@ export interface EventHub {
   subscriberCount(): number;
 }
 
+const PAGE = 1000;
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+/** While a notified event waits below a held-back horizon, look again after this long (doubling to 1 s). */
+const HELD_BACK_RETRY_MS = 25;
+
 /**
- * One LISTEN connection per server process. A notification names an event row; the hub reads the
- * rows of companies somebody is watching, once per batch, and hands each to its subscribers. If
- * the LISTEN connection drops, it reconnects and reads what it missed by id, so live streams lose
- * nothing across a database restart.
+ * One LISTEN connection per server process, and one cursor: a position in commit order (see
+ * event-store.ts). A notification only says "something happened"; the hub then reads, in one
+ * serialised pass, every event of the watched companies between its cursor and the current
+ * horizon, in order, without a row limit (page after page), and hands each to its subscribers.
+ * Catch-up after the LISTEN connection drops is the same pass: nothing is skipped for any
+ * company, whatever happened while it was away. Each stream does its own replay from its own
+ * position when it opens (event-stream.ts), so a subscriber never depends on when the hub's
+ * cursor last moved.
  */
 export function createEventHub(deps: { database: Database; onError?: (err: unknown) => void }): EventHub {
+  const pool = deps.database.pool;
   const subs = new Set<EventSubscription>();
   let client: pg.Client | null = null;
   let stopped = false;
-  let pending: string[] = [];
-  let flushScheduled = false;
-  let lastSeenId = '0';
+  let cursor: EventPosition = { xid: '0', id: '0' };
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let reconnectDelay = RECONNECT_MIN_MS;
+  let connecting = false;
+  let pumping: Promise<void> | null = null;
+  let pumpAgain = false;
+  let heldBackTimer: NodeJS.Timeout | null = null;
+  let heldBackDelay = HELD_BACK_RETRY_MS;
+  /** Notified event ids of watched companies not yet dispatched: held back by the horizon. */
+  const awaited = new Set<string>();
 
-  const watchedCompanies = () => new Set([...subs].map((s) => s.companyId));
+  const watchedCompanies = () => [...new Set([...subs].map((s) => s.companyId))];
 
-  function dispatch(events: JobEvent[]) {
-    for (const event of events) {
-      if (BigInt(event.id) > BigInt(lastSeenId)) lastSeenId = event.id;
-      for (const s of subs) {
-        if (s.companyId !== event.companyId) continue;
-        if (s.jobId && s.jobId !== event.jobId) continue;
-        s.deliver(event);
-      }
+  function dispatch(event: StoredEvent) {
+    awaited.delete(event.id);
+    for (const s of subs) {
+      if (s.companyId !== event.companyId) continue;
+      if (s.jobId && s.jobId !== event.jobId) continue;
+      s.deliver(event);
     }
   }
 
-  // Batches are read and dispatched one after another: two reads in flight at once could return
-  // out of order and deliver a later event before an earlier one, which a client resuming from
-  // "the newest id I saw" would then skip. PostgreSQL delivers notifications in commit order, so
-  // dispatching in notification order keeps each job's events in order.
-  let flushing: Promise<void> = Promise.resolve();
-
-  async function flush() {
-    flushScheduled = false;
-    const ids = pending;
-    pending = [];
-    if (ids.length === 0) return;
-    try {
-      dispatch(await findEventsByIds(deps.database.pool, ids));
-    } catch (err) {
-      deps.onError?.(err);
+  async function pumpOnce() {
+    const horizon = await eventHorizon(pool);
+    const companyIds = watchedCompanies();
+    for (;;) {
+      const page = await listEventsBetween(pool, { companyIds, after: cursor, horizon, limit: PAGE });
+      for (const e of page) {
+        dispatch(e);
+        cursor = positionOf(e);
+      }
+      if (page.length < PAGE) break;
     }
+    const past = horizonPosition(horizon);
+    if (comparePositions(past, cursor) > 0) cursor = past;
+  }
+
+  /** Pumps are serialised: a request during a pump makes it go round once more. */
+  function requestPump() {
+    if (stopped) return;
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = (async () => {
+      try {
+        do {
+          pumpAgain = false;
+          await pumpOnce();
+        } while (pumpAgain && !stopped);
+        if (awaited.size > 0) scheduleHeldBackRetry();
+        else heldBackDelay = HELD_BACK_RETRY_MS;
+      } catch (err) {
+        deps.onError?.(err);
+        scheduleHeldBackRetry();
+      }
+    })().finally(() => {
+      pumping = null;
+    });
+  }
+
+  /**
+   * An event was notified but sits above the horizon because an older Kiln transaction is still
+   * open. That transaction's own notification (if it writes events) will wake us; if it writes
+   * none, this retry does.
+   */
+  function scheduleHeldBackRetry() {
+    if (stopped || heldBackTimer) return;
+    heldBackTimer = setTimeout(() => {
+      heldBackTimer = null;
+      requestPump();
+    }, heldBackDelay);
+    heldBackTimer.unref();
+    heldBackDelay = Math.min(1000, heldBackDelay * 2);
   }
 
   function onNotification(msg: pg.Notification) {
     const [id, companyId] = (msg.payload ?? '').split(',');
     if (!id || !companyId) return;
-    if (!watchedCompanies().has(companyId)) {
-      if (BigInt(id) > BigInt(lastSeenId)) lastSeenId = id;
-      return;
-    }
-    pending.push(id);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(() => {
-        flushing = flushing.then(flush);
-      });
-    }
+    if (subs.size > 0 && watchedCompanies().includes(companyId)) awaited.add(id);
+    // Unwatched companies' events also pump: that keeps the cursor near the present, so a new
+    // subscriber's company is read from close to now.
+    requestPump();
   }
 
   async function connect() {
-    const c = await deps.database.connectDedicated();
-    c.on('notification', onNotification);
-    c.on('error', (err) => {
-      deps.onError?.(err);
+    const c = await deps.database.connectDedicated('kiln-events');
+    const lost = (err?: Error) => {
+      if (client !== c) return;
+      client = null;
+      if (err) deps.onError?.(err);
       scheduleReconnect();
-    });
-    c.on('end', scheduleReconnect);
-    await c.query(`LISTEN ${CHANNELS.events}`);
+    };
+    c.on('notification', onNotification);
+    c.on('error', lost);
+    c.on('end', () => lost());
+    try {
+      await c.query(`LISTEN ${CHANNELS.events}`);
+    } catch (err) {
+      await c.end().catch(() => undefined);
+      throw err;
+    }
     client = c;
   }
 
-  async function catchUp() {
-    for (const companyId of watchedCompanies()) {
-      const missed = await listEventsAfter(deps.database.pool, { companyId, afterId: lastSeenId, limit: 10_000 });
-      dispatch(missed);
-    }
-  }
-
   function scheduleReconnect() {
-    if (stopped || reconnectTimer) return;
-    client = null;
+    if (stopped || reconnectTimer || connecting) return;
     reconnectTimer = setTimeout(async () => {
       reconnectTimer = null;
+      connecting = true;
       try {
         await connect();
-        await catchUp();
+        reconnectDelay = RECONNECT_MIN_MS;
+        if (stopped) {
+          await client?.end().catch(() => undefined);
+          return;
+        }
+        requestPump(); // catch up on whatever happened while we were away
       } catch (err) {
         deps.onError?.(err);
+        reconnectDelay = Math.min(RECONNECT_MAX_MS, reconnectDelay * 2);
+        connecting = false;
         scheduleReconnect();
+        return;
       }
-    }, 500);
+      connecting = false;
+    }, reconnectDelay);
+    reconnectTimer.unref();
   }
 
   return {
     async start() {
-      lastSeenId = await latestEventId(deps.database.pool);
+      cursor = horizonPosition(await eventHorizon(pool));
       await connect();
     },
     async stop() {
       stopped = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (heldBackTimer) clearTimeout(heldBackTimer);
+      await pumping?.catch(() => undefined);
       const c = client;
       client = null;
-      if (c) {
-        c.removeAllListeners('end');
-        await c.end().catch(() => undefined);
-      }
+      if (c) await c.end().catch(() => undefined);
     },
     subscribe(sub) {
       subs.add(sub);

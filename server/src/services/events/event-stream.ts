@@ -1,10 +1,16 @@
-import { TERMINAL_EVENT_TYPES, type JobEvent } from '@kiln/shared';
+import { TERMINAL_EVENT_TYPES } from '@kiln/shared';
 import type { Queryable } from '../jobs/job-row.js';
 import type { SseStream } from '../../http/sse-stream.js';
 import type { EventHub } from './event-hub.js';
-import { listEventsAfter } from './event-store.js';
+import {
+  comparePositions, eventHorizon, horizonPosition, listEventsBetween, positionOf, positionOfEventId, START, terminalEventPosition,
+  type EventPosition, type StoredEvent,
+} from './event-store.js';
 
 const REPLAY_PAGE = 1000;
+
+/** Where a stream starts: everything (a job's stream), after an event id (resume), or now (live only). */
+export type StreamStart = { from: 'beginning' } | { from: 'after'; eventId: string } | { from: 'now' };
 
 export interface EventStreamOptions {
   hub: EventHub;
@@ -13,24 +19,26 @@ export interface EventStreamOptions {
   companyId: string;
   /** A job's own stream (closes after its terminal event) or, when absent, the company's. */
   jobId?: string;
-  /** Replay stored events after this id; null means live only. */
-  replayAfter: string | null;
+  start: StreamStart;
   snapshot: () => Promise<{ data: unknown; terminal: boolean }>;
 }
 
 /**
- * snapshot → stored events after the resume point → live events, with no gap and no repeat:
- * the hub subscription starts before the snapshot and buffers until the replay is done; ids
- * already sent are skipped when the buffer drains.
+ * snapshot → stored events after the stream's start → live events, in commit order, with no gap
+ * and no repeat. The hub subscription is made first and buffers while the replay runs; the replay
+ * reads up to a horizon computed after subscribing, and the hub delivers only events that were
+ * not final before that horizon existed (see event-hub.ts), so between them they cover
+ * everything. Every event is emitted only if it comes after the last one emitted, which removes
+ * the overlap and anything older than the start.
  */
 export async function streamEvents(o: EventStreamOptions): Promise<void> {
-  const sent = new Set<string>();
+  let last: EventPosition | null = null;
   let live = false;
-  const buffered: JobEvent[] = [];
+  const buffered: StoredEvent[] = [];
 
-  const emit = (e: JobEvent) => {
-    if (o.sse.closed || sent.has(e.id)) return;
-    sent.add(e.id);
+  const emit = (e: StoredEvent) => {
+    if (o.sse.closed || !last || comparePositions(e, last) <= 0) return;
+    last = positionOf(e);
     o.sse.send({ id: e.id, event: e.type, data: { ...e.payload, eventId: e.id, createdAt: e.createdAt } });
     if (o.jobId && TERMINAL_EVENT_TYPES.includes(e.type)) o.sse.close();
   };
@@ -45,17 +53,28 @@ export async function streamEvents(o: EventStreamOptions): Promise<void> {
   try {
     const snapshot = await o.snapshot();
     o.sse.send({ event: 'snapshot', data: snapshot.data });
-    let after = o.replayAfter;
-    while (after !== null && !o.sse.closed) {
-      const page = await listEventsAfter(o.pool, { companyId: o.companyId, jobId: o.jobId, afterId: after, limit: REPLAY_PAGE });
+    const horizon = await eventHorizon(o.pool);
+    if (o.start.from === 'now') last = horizonPosition(horizon);
+    else if (o.start.from === 'beginning') last = START;
+    else last = (await positionOfEventId(o.pool, o.companyId, o.start.eventId)) ?? horizonPosition(horizon);
+
+    let after: EventPosition = last;
+    while (o.start.from !== 'now' && !o.sse.closed) {
+      const page = await listEventsBetween(o.pool, { companyIds: [o.companyId], jobId: o.jobId, after, horizon, limit: REPLAY_PAGE });
       page.forEach(emit);
-      after = page.length === REPLAY_PAGE ? page[page.length - 1]!.id : null;
+      if (page.length < REPLAY_PAGE) break;
+      after = positionOf(page[page.length - 1]!);
     }
     live = true;
-    buffered.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1)).forEach(emit);
+    buffered.sort(comparePositions).forEach(emit);
     buffered.length = 0;
-    // Resumed after the terminal event, or the job ended before any event could be replayed.
-    if (o.jobId && snapshot.terminal) o.sse.close();
+    // The job had ended when the snapshot was read, but its terminal event was not emitted: the
+    // client resumed after it (close now), or it is held back above the horizon by an older
+    // transaction still open (the hub will deliver it, and that closes the stream).
+    if (o.jobId && snapshot.terminal && !o.sse.closed) {
+      const terminal = await terminalEventPosition(o.pool, o.companyId, o.jobId);
+      if (!terminal || comparePositions(terminal, last) <= 0) o.sse.close();
+    }
   } catch (err) {
     o.sse.close();
     throw err;

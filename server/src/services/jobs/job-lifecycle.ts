@@ -1,10 +1,15 @@
 import type { JobStatus, LiveEventType } from '@kiln/shared';
+import { retryDelayMs } from './backoff.js';
 import { CHANNELS, JOB_COLUMNS, type JobRow, type Queryable } from './job-row.js';
 
 /**
- * The job lifecycle: which status may follow which, and the one function that changes a job.
- * `queued → running → done | failed | canceled`; `running → queued` on a retry; `queued → canceled`;
- * `running → running` records progress. Terminal states are final.
+ * The job lifecycle, in one place: which status may follow which, what a failure, a lost worker,
+ * a shutdown or a cancel does in each state (the decision table), and every statement that
+ * changes a job's status or writes an event. Each such statement writes the job row, its
+ * `content_job_events` row and the NOTIFY together, so a change is never seen without its event.
+ *
+ * `queued → running → done | failed | canceled`; `running → queued` on a retry, a shutdown or a
+ * lost worker; `queued → canceled`; `running → running` records progress. Terminal states are final.
  */
 export const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   queued: ['running', 'canceled'],
@@ -14,13 +19,180 @@ export const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   canceled: [],
 };
 
+/** A job that loses its worker more often than this fails `worker_lost` whatever its attempts. */
+export const MAX_LOST_ATTEMPTS = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Events: the one place that writes content_job_events rows and announces them.
+
+/**
+ * A CTE `ev` inserting one event per row of `source` — a SELECT yielding (company_id, job_id,
+ * type, payload) — plus the expression that NOTIFYs it. Notifications carry ids only.
+ */
+function eventsCte(source: string): string {
+  return `ev AS (
+    INSERT INTO content_job_events (company_id, job_id, type, payload)
+    ${source}
+    RETURNING id, company_id, job_id
+  )`;
+}
+const NOTIFY_EVENT = `pg_notify('${CHANNELS.events}', ev.id || ',' || ev.company_id || ',' || ev.job_id)`;
+
+/** Writes an event that is not a status change (e.g. asset.created). */
+export async function appendJobEvent(
+  q: Queryable,
+  e: { companyId: string; jobId: string; type: LiveEventType; payload: Record<string, unknown> & { status: JobStatus } },
+): Promise<string> {
+  const { rows } = await q.query<{ id: string }>(
+    `WITH ${eventsCte(`SELECT $1::uuid, $2::uuid, $3, $4::jsonb || jsonb_build_object('jobId', $2::uuid)`)}
+     SELECT ev.id::text AS id, ${NOTIFY_EVENT} FROM ev`,
+    [e.companyId, e.jobId, e.type, JSON.stringify(e.payload)],
+  );
+  return rows[0]!.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// queued: a new job
+
+export interface NewJob {
+  companyId: string;
+  kind: string;
+  input: unknown;
+  priority: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  sourceTaskId: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  webhookUrl: string | null;
+  requestedBy: string | null;
+}
+
+export type InsertOutcome =
+  | { outcome: 'created'; job: JobRow }
+  | { outcome: 'existing'; job: JobRow }
+  | { outcome: 'queue_full'; maxQueued: number }
+  | { outcome: 'no_company' };
+
+/**
+ * Inserts a queued job, its `content_job.queued` event and both NOTIFYs (events, and the queue
+ * wake-up) in one statement — unless the company already has `max_queued_jobs` queued (counted
+ * on a partial index, and only up to the cap), or the idempotency key was used before. The
+ * reasons for "nothing inserted" are told apart afterwards, off the hot path.
+ */
+export async function insertQueuedJob(q: Queryable, job: NewJob): Promise<InsertOutcome> {
+  const { rows } = await q.query<JobRow>(
+    `WITH j AS (
+       INSERT INTO content_jobs (company_id, kind, input, priority, timeout_ms, max_attempts, source_task_id,
+                                 idempotency_key, request_hash, webhook_url, requested_by)
+       SELECT c.id, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11
+       FROM companies c
+       WHERE c.id = $1
+         AND (SELECT count(*) FROM (SELECT 1 FROM content_jobs q WHERE q.company_id = c.id AND q.status = 'queued'
+                                    LIMIT c.max_queued_jobs) n) < c.max_queued_jobs
+       ON CONFLICT (company_id, idempotency_key) DO NOTHING
+       RETURNING *
+     ), ${eventsCte(`SELECT j.company_id, j.id, 'content_job.queued',
+              jsonb_build_object('jobId', j.id, 'status', j.status, 'kind', j.kind, 'sourceTaskId', j.source_task_id)
+       FROM j`)}
+     SELECT ${JOB_COLUMNS}, ${NOTIFY_EVENT}, pg_notify('${CHANNELS.queue}', '')
+     FROM j JOIN ev ON ev.job_id = j.id`,
+    [
+      job.companyId, job.kind, JSON.stringify(job.input), job.priority, job.timeoutMs, job.maxAttempts,
+      job.sourceTaskId, job.idempotencyKey, job.requestHash, job.webhookUrl, job.requestedBy,
+    ],
+  );
+  if (rows[0]) return { outcome: 'created', job: stripNotify(rows[0]) };
+  if (job.idempotencyKey !== null) {
+    const existing = await q.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM content_jobs j WHERE j.company_id = $1 AND j.idempotency_key = $2`, [
+      job.companyId,
+      job.idempotencyKey,
+    ]);
+    if (existing.rows[0]) return { outcome: 'existing', job: existing.rows[0] };
+  }
+  const company = await q.query<{ max: number }>(`SELECT max_queued_jobs AS max FROM companies WHERE id = $1`, [job.companyId]);
+  return company.rows[0] ? { outcome: 'queue_full', maxQueued: company.rows[0].max } : { outcome: 'no_company' };
+}
+
+function stripNotify<T extends object>(row: T): T {
+  const { pg_notify: _n, notified: _m, ...rest } = row as T & { pg_notify?: unknown; notified?: unknown };
+  return rest as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// queued → running: the claim
+
+/** Serialises claims so each company's running count is exact while slots are handed out. */
+const CLAIM_LOCK_KEY = 7_412_002;
+
+export interface TransactionRunner {
+  /** Runs `fn` inside BEGIN/COMMIT on one connection. */
+  inTransaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Claims up to `limit` queued jobs whose run_at has come, best priority first, never taking a
+ * company past its max_concurrent_jobs. Each claimed job gets its `content_job.running` event.
+ */
+export async function claimQueuedJobs(tx: TransactionRunner, workerId: string, limit: number): Promise<JobRow[]> {
+  if (limit <= 0) return [];
+  return tx.inTransaction(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
+    const { rows } = await q.query<JobRow>(
+      `WITH busy AS (
+         SELECT company_id, count(*)::int AS n FROM content_jobs WHERE status = 'running' GROUP BY company_id
+       ), open_companies AS (
+         SELECT c.id, c.max_concurrent_jobs - coalesce(b.n, 0) AS free
+         FROM companies c LEFT JOIN busy b ON b.company_id = c.id
+         WHERE c.max_concurrent_jobs > coalesce(b.n, 0)
+       ), candidates AS (
+         SELECT j.id, j.company_id, j.priority, j.run_at FROM content_jobs j
+         WHERE j.status = 'queued' AND j.run_at <= now()
+           AND j.company_id IN (SELECT id FROM open_companies)
+         ORDER BY j.priority DESC, j.run_at, j.id
+         LIMIT $2 * 8
+         FOR UPDATE SKIP LOCKED
+       ), ranked AS (
+         SELECT c.id, c.priority, c.run_at,
+                row_number() OVER (PARTITION BY c.company_id ORDER BY c.priority DESC, c.run_at, c.id) AS rank,
+                o.free
+         FROM candidates c JOIN open_companies o ON o.id = c.company_id
+       ), chosen AS (
+         SELECT id FROM ranked WHERE rank <= free ORDER BY priority DESC, run_at, id LIMIT $2
+       ), u AS (
+         UPDATE content_jobs j
+         SET status = 'running', locked_by = $1, heartbeat_at = now(), attempt = j.attempt + 1,
+             started_at = coalesce(j.started_at, now()), progress = 0, stage = NULL, updated_at = now()
+         FROM chosen WHERE j.id = chosen.id
+         RETURNING ${JOB_COLUMNS}
+       ), ${eventsCte(`SELECT u."companyId", u.id, 'content_job.running',
+                jsonb_build_object('jobId', u.id, 'status', u.status, 'attempt', u.attempt, 'progress', 0)
+         FROM u`)}
+       SELECT u.*, ${NOTIFY_EVENT} AS notified
+       FROM u JOIN ev ON ev.job_id = u.id
+       ORDER BY u.priority DESC, u."runAt", u.id`,
+      [workerId, limit],
+    );
+    return rows.map(stripNotify);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any single guarded transition
+
 export interface TransitionFields {
   progress?: number;
   stage?: string | null;
   errorCode?: string | null;
   errorMessage?: string | null;
-  /** Delay before a retried job may run again. */
-  retryDelayMs?: number;
+  /** When a job goes back to `queued`: run again after this delay, or keep its place in the queue. */
+  runAt?: 'keep' | { delayMs: number };
+  /** Added to `attempt` (−1 gives back an attempt the job was not at fault for). */
+  attemptDelta?: number;
+  /** Added to `lost_attempts`. */
+  lostDelta?: number;
+  /** Replaces the job's warnings (the runner sends all of them with the final transition). */
+  warnings?: string[];
 }
 
 export interface Transition {
@@ -40,9 +212,10 @@ export interface TransitionResult {
 
 /**
  * Performs one guarded transition: `UPDATE ... WHERE id AND status = from [AND locked_by]`, the
- * matching content_job_events row (payload always carries jobId and status) and its NOTIFY — in
- * one statement, hence one transaction, or inside the caller's transaction when `q` is a client
- * in BEGIN. Returns null when the guard did not match (someone else moved the job first).
+ * matching content_job_events row (payload always carries jobId and status), the webhook outbox
+ * row of a terminal transition, and the NOTIFY — in one statement, hence one transaction, or
+ * inside the caller's transaction when `q` is a client in BEGIN. Returns null when the guard did
+ * not match (someone else moved the job first).
  */
 export async function transitionJob(q: Queryable, t: Transition): Promise<TransitionResult | null> {
   if (!ALLOWED_TRANSITIONS[t.from].includes(t.to)) {
@@ -59,9 +232,13 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
   if (f.stage !== undefined) sets.push(`stage = ${param(f.stage)}`);
   if (f.errorCode !== undefined) sets.push(`error_code = ${param(f.errorCode)}`);
   if (f.errorMessage !== undefined) sets.push(`error_message = ${param(f.errorMessage)}`);
+  if (f.attemptDelta) sets.push(`attempt = greatest(0, j.attempt + ${param(f.attemptDelta)}::int)`);
+  if (f.lostDelta) sets.push(`lost_attempts = j.lost_attempts + ${param(f.lostDelta)}::int`);
+  if (f.warnings !== undefined) sets.push(`warnings = ${param(JSON.stringify(f.warnings))}::jsonb`);
   if (t.to === 'queued') {
-    sets.push('locked_by = NULL', 'heartbeat_at = NULL', 'progress = 0', 'stage = NULL');
-    sets.push(`run_at = now() + make_interval(secs => ${param((f.retryDelayMs ?? 0) / 1000)})`);
+    sets.push('locked_by = NULL', 'heartbeat_at = NULL', 'progress = 0', 'stage = NULL', 'cancel_requested_at = NULL');
+    const runAt = f.runAt ?? { delayMs: 0 };
+    if (runAt !== 'keep') sets.push(`run_at = now() + make_interval(secs => ${param(runAt.delayMs / 1000)})`);
   }
   if (t.to === 'done' || t.to === 'failed' || t.to === 'canceled') sets.push('finished_at = now()');
   if (t.to === 'done') sets.push('progress = 1');
@@ -72,44 +249,149 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
        UPDATE content_jobs j SET ${sets.join(', ')}
        WHERE j.id = $1 AND j.status = $2${guard}
        RETURNING ${JOB_COLUMNS}
-     ), ev AS (
-       INSERT INTO content_job_events (company_id, job_id, type, payload)
-       SELECT u."companyId", u.id, $4,
+     ), ${eventsCte(`SELECT u."companyId", u.id, $4,
               $5::jsonb || jsonb_build_object('jobId', u.id, 'status', u.status, 'progress', u.progress,
                                               'stage', u.stage, 'attempt', u.attempt)
-       FROM u
-       RETURNING id, company_id, job_id
-     ), webhook AS (
+       FROM u`)}, webhook AS (
        -- The webhook outbox row commits with the terminal transition it announces.
        INSERT INTO webhook_deliveries (company_id, job_id, event_id, url)
        SELECT u."companyId", u.id, ev.id, u."webhookUrl" FROM u JOIN ev ON ev.job_id = u.id
        WHERE u."webhookUrl" IS NOT NULL AND u.status IN ('done', 'failed', 'canceled')
      )
-     SELECT u.*, ev.id::text AS "eventId",
-            pg_notify('${CHANNELS.events}', ev.id || ',' || ev.company_id || ',' || ev.job_id) AS notified
+     SELECT u.*, ev.id::text AS "eventId", ${NOTIFY_EVENT} AS notified
      FROM u JOIN ev ON ev.job_id = u.id`,
     values,
   );
   const row = rows[0];
   if (!row) return null;
-  const { eventId, notified: _n, ...job } = row as JobRow & { eventId: string; notified: unknown };
+  const { eventId, ...job } = stripNotify(row);
   return { job: job as JobRow, eventId };
 }
 
-/** Writes an event that is not a status change (e.g. asset.created) with its NOTIFY. */
-export async function appendJobEvent(
+// ---------------------------------------------------------------------------------------------
+// The decision table: how a running job ends when it does not end `done`.
+
+/** Why a running job is being settled. */
+export type SettleCause =
+  /** The worker honoured a cancel request. */
+  | { kind: 'canceled' }
+  /** The render failed; `retryable` says whether the same input may succeed on another try. */
+  | { kind: 'failed'; error: { code: string; message: string; details?: unknown }; retryable: boolean }
+  | { kind: 'timeout'; timeoutMs: number }
+  /** Its worker died or lost track of it (reaper, or the worker's own orphan release). */
+  | { kind: 'worker_lost' }
+  /** Its worker is stopping in order. */
+  | { kind: 'shutdown' };
+
+export interface SettleState {
+  status: JobStatus;
+  attempt: number;
+  maxAttempts: number;
+  lostAttempts: number;
+  cancelRequested: boolean;
+}
+
+export interface Settlement {
+  to: 'queued' | 'failed' | 'canceled';
+  event: LiveEventType;
+  /** Stored as error_code/error_message; null keeps what the row has. */
+  error: { code: string; message: string; details?: unknown } | null;
+  runAt: 'keep' | { delayMs: number };
+  attemptDelta: number;
+  lostDelta: number;
+  payload: Record<string, unknown>;
+}
+
+const CANCELED = { code: 'canceled', message: 'Canceled on request.' };
+const WORKER_LOST = { code: 'worker_lost', message: 'The worker running this job stopped before it finished.' };
+
+/**
+ * What happens to a job for each cause in each state. Only running jobs are settled (anything
+ * else: null, nothing to do). A cancel request wins over every other cause, so a job whose
+ * cancellation was asked for never goes back to the queue. Requeued jobs keep their place
+ * (`run_at`) when they were not at fault (lost worker, shutdown); a shutdown gives the attempt
+ * back; a lost worker costs one attempt the first time only, bounded by MAX_LOST_ATTEMPTS.
+ */
+export function decideSettlement(job: SettleState, cause: SettleCause, random = Math.random): Settlement | null {
+  if (job.status !== 'running') return null;
+  const base = { runAt: 'keep' as const, attemptDelta: 0, lostDelta: 0 };
+  const fail = (error: { code: string; message: string; details?: unknown }, lostDelta = 0): Settlement => ({
+    ...base, to: 'failed', event: 'content_job.failed', error, lostDelta, payload: { error },
+  });
+  if (job.cancelRequested || cause.kind === 'canceled') {
+    return { ...base, to: 'canceled', event: 'content_job.canceled', error: CANCELED, payload: {} };
+  }
+  switch (cause.kind) {
+    case 'shutdown':
+      return { ...base, to: 'queued', event: 'content_job.retrying', error: null, attemptDelta: -1, payload: { reason: 'worker_shutdown' } };
+    case 'worker_lost': {
+      const lost = job.lostAttempts + 1;
+      if (lost > MAX_LOST_ATTEMPTS) {
+        return fail({ code: 'worker_lost', message: `The job lost its worker ${lost} times; giving up.` }, 1);
+      }
+      const counted = job.lostAttempts === 0;
+      if (counted && job.attempt >= job.maxAttempts) return fail(WORKER_LOST, 1);
+      return {
+        ...base, to: 'queued', event: 'content_job.retrying', error: WORKER_LOST,
+        attemptDelta: counted ? 0 : -1, lostDelta: 1, payload: { error: WORKER_LOST },
+      };
+    }
+    case 'timeout':
+      return fail({ code: 'timeout', message: `The job ran longer than its timeout of ${cause.timeoutMs} ms.` });
+    case 'failed': {
+      if (cause.retryable && job.attempt < job.maxAttempts) {
+        const delayMs = retryDelayMs(job.attempt, random);
+        const error = { code: cause.error.code, message: cause.error.message };
+        return { ...base, to: 'queued', event: 'content_job.retrying', error, runAt: { delayMs }, payload: { error, retryInMs: delayMs } };
+      }
+      return fail(cause.error);
+    }
+  }
+}
+
+/** What a cancel request does in each state. */
+export function decideCancelRequest(status: JobStatus): 'cancel_now' | 'flag_running' | 'not_cancelable' {
+  if (status === 'queued') return 'cancel_now';
+  if (status === 'running') return 'flag_running';
+  return 'not_cancelable';
+}
+
+/**
+ * Settles a running job by the decision table, reading its row under a lock so that a cancel
+ * request or another settler racing with us is seen. `owner`: only if the job is still locked by
+ * this worker (null: whoever holds it, as the reaper does for a dead worker). Must run inside a
+ * transaction. Returns the new status, or null when there was nothing to settle.
+ */
+export async function settleRunningJob(
   q: Queryable,
-  e: { companyId: string; jobId: string; type: LiveEventType; payload: Record<string, unknown> & { status: JobStatus } },
-): Promise<string> {
-  const { rows } = await q.query<{ id: string }>(
-    `WITH ev AS (
-       INSERT INTO content_job_events (company_id, job_id, type, payload)
-       VALUES ($1, $2, $3, $4::jsonb || jsonb_build_object('jobId', $2::uuid))
-       RETURNING id, company_id, job_id
-     )
-     SELECT ev.id::text AS id, pg_notify('${CHANNELS.events}', ev.id || ',' || ev.company_id || ',' || ev.job_id)
-     FROM ev`,
-    [e.companyId, e.jobId, e.type, JSON.stringify(e.payload)],
+  jobId: string,
+  owner: string | null,
+  cause: SettleCause,
+  extra: { warnings?: string[] } = {},
+): Promise<JobStatus | null> {
+  const { rows } = await q.query<SettleState & { lockedBy: string | null }>(
+    `SELECT status, attempt, max_attempts AS "maxAttempts", lost_attempts AS "lostAttempts",
+            cancel_requested_at IS NOT NULL AS "cancelRequested", locked_by AS "lockedBy"
+     FROM content_jobs WHERE id = $1 FOR UPDATE`,
+    [jobId],
   );
-  return rows[0]!.id;
+  const row = rows[0];
+  if (!row || (owner !== null && row.lockedBy !== owner)) return null;
+  const s = decideSettlement(row, cause);
+  if (!s) return null;
+  const result = await transitionJob(q, {
+    jobId,
+    from: 'running',
+    to: s.to,
+    lockedBy: row.lockedBy ?? undefined,
+    fields: {
+      ...(s.error ? { errorCode: s.error.code, errorMessage: s.error.message } : {}),
+      runAt: s.runAt,
+      attemptDelta: s.attemptDelta,
+      lostDelta: s.lostDelta,
+      ...(extra.warnings ? { warnings: extra.warnings } : {}),
+    },
+    event: { type: s.event, payload: s.payload },
+  });
+  return result ? s.to : null;
 }

@@ -15,6 +15,7 @@ export interface JobRow {
   stage: string | null;
   attempt: number;
   maxAttempts: number;
+  lostAttempts: number;
   priority: number;
   runAt: Date;
   lockedBy: string | null;
@@ -28,6 +29,7 @@ export interface JobRow {
   errorMessage: string | null;
   cancelRequestedAt: Date | null;
   requestedBy: string | null;
+  warnings: string[];
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -37,11 +39,11 @@ export interface JobRow {
 /** The column list every job query returns, aliased to JobRow's camelCase names. */
 export const JOB_COLUMNS = `
   j.id, j.company_id AS "companyId", j.kind, j.input, j.status, j.progress, j.stage, j.attempt,
-  j.max_attempts AS "maxAttempts", j.priority, j.run_at AS "runAt", j.locked_by AS "lockedBy",
+  j.max_attempts AS "maxAttempts", j.lost_attempts AS "lostAttempts", j.priority, j.run_at AS "runAt", j.locked_by AS "lockedBy",
   j.heartbeat_at AS "heartbeatAt", j.timeout_ms AS "timeoutMs", j.source_task_id AS "sourceTaskId",
   j.idempotency_key AS "idempotencyKey", j.request_hash AS "requestHash", j.webhook_url AS "webhookUrl",
   j.error_code AS "errorCode", j.error_message AS "errorMessage",
-  j.cancel_requested_at AS "cancelRequestedAt", j.requested_by AS "requestedBy",
+  j.cancel_requested_at AS "cancelRequestedAt", j.requested_by AS "requestedBy", j.warnings,
   j.created_at AS "createdAt", j.started_at AS "startedAt", j.finished_at AS "finishedAt",
   j.updated_at AS "updatedAt"`;
 

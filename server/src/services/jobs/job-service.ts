@@ -7,19 +7,22 @@ import {
   type ListJobsQuery,
   type Page,
 } from '@kiln/shared';
-import { RenderError, type RendererRegistry } from '@kiln/renderers';
-import { KilnError, issuesToDetails, validationFailed } from '../../errors.js';
+import type { RendererRegistry } from '@kiln/renderers';
+import { KilnError, issuesToDetails, retryLater, validationFailed } from '../../errors.js';
+import type { ValidationPool } from '../../render-processes/validation-pool.js';
 import { findAssetIds, listAssetsOfJobs, type AssetRow } from '../assets/asset-store.js';
 import { toJobView } from './job-view.js';
 import { isUuid, type CompanyService } from '../companies/company-service.js';
 import type { JobRow, Queryable } from './job-row.js';
-import { transitionJob } from './job-lifecycle.js';
-import { findJob, flagCancelRequested, insertJob, listJobs, requestHash } from './job-store.js';
+import { decideCancelRequest, insertQueuedJob, transitionJob } from './job-lifecycle.js';
+import { findJob, flagCancelRequested, listJobs, requestHash } from './job-store.js';
 
 export interface JobServiceDeps {
   pool: Queryable;
   renderers: RendererRegistry;
   companies: CompanyService;
+  /** Runs the checks that parse or compile user content, off the HTTP thread. */
+  validation: Pick<ValidationPool, 'validate'>;
   baseUrl?: string;
 }
 
@@ -41,7 +44,12 @@ export function jobService(deps: JobServiceDeps) {
     return job;
   }
 
-  /** Checks the request fully (schema, kind, renderer input, preflight, asset ownership) before queueing. */
+  /**
+   * Checks the request fully before queueing. On this thread: the body schema and the kind's
+   * input schema (bounded work: caps are in the schemas). In a render process, with a time
+   * budget: the renderer's preflight (anything that parses SVG, Markdown or Vega) and the asset
+   * ids the input references, which must then belong to the company.
+   */
   async function validate(companyId: string, rawBody: unknown) {
     const parsed = createJobBodySchema.safeParse(rawBody);
     if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues));
@@ -53,16 +61,20 @@ export function jobService(deps: JobServiceDeps) {
     }
     const input = renderer.inputSchema.safeParse(body.input);
     if (!input.success) throw validationFailed(issuesToDetails(input.error.issues, ['input']), `Invalid input for kind "${body.kind}".`);
-    try {
-      await renderer.preflight?.(input.data);
-    } catch (err) {
-      if (err instanceof RenderError && err.code === 'validation_failed') {
-        throw validationFailed(err.options.details ?? [{ path: ['input'], message: err.message }], err.message);
+    let refs: string[] = [];
+    if (renderer.preflight || renderer.assetRefs) {
+      const outcome = await deps.validation.validate(body.kind, body.input);
+      if ('busy' in outcome) throw retryLater('server_busy', 2, 'Every input checker is busy; retry shortly.');
+      if (!outcome.ok) {
+        const e = outcome.error;
+        if (e.code === 'asset_not_found') throw KilnError.of('asset_not_found', e.message);
+        if (e.code === 'validation_failed' || e.code === 'unknown_kind') {
+          throw validationFailed(e.details ?? [{ path: ['input'], message: e.message }], e.message);
+        }
+        throw new KilnError(500, 'internal_error', `The input could not be checked (${e.code}).`);
       }
-      if (err instanceof RenderError && err.code === 'asset_not_found') throw KilnError.of('asset_not_found', err.message);
-      throw err;
+      refs = outcome.assetRefs;
     }
-    const refs = [...new Set(renderer.assetRefs?.(input.data) ?? [])];
     if (refs.length > 0) {
       const found = await findAssetIds(pool, companyId, refs.filter(isUuid));
       const missing = refs.filter((id) => !found.has(id));
@@ -84,7 +96,7 @@ export function jobService(deps: JobServiceDeps) {
     ): Promise<CreateJobOutcome> {
       const body = await validate(companyId, rawBody);
       const hash = options.idempotencyKey ? requestHash(body) : null;
-      const { job, created } = await insertJob(pool, {
+      const inserted = await insertQueuedJob(pool, {
         companyId,
         kind: body.kind,
         input: body.input,
@@ -96,11 +108,15 @@ export function jobService(deps: JobServiceDeps) {
         requestHash: hash,
         webhookUrl: body.webhookUrl ?? null,
         requestedBy: options.requestedBy ?? null,
-      }).catch((err: { code?: string; constraint?: string }) => {
-        // The route skips a separate company lookup; the foreign key is the check.
-        if (err.code === '23503' && err.constraint === 'content_jobs_company_id_fkey') throw KilnError.of('company_not_found');
-        throw err;
       });
+      if (inserted.outcome === 'no_company') throw KilnError.of('company_not_found');
+      if (inserted.outcome === 'queue_full') {
+        throw retryLater('queue_full', 5, `This company already has ${inserted.maxQueued} queued jobs, its limit; retry when some have run.`, {
+          maxQueuedJobs: inserted.maxQueued,
+        });
+      }
+      const { job } = inserted;
+      const created = inserted.outcome === 'created';
       if (!created && job.requestHash !== hash) throw KilnError.of('idempotency_conflict');
       return { response: { jobId: job.id, status: 'queued', createdAt: job.createdAt.toISOString() }, created };
     },
@@ -132,20 +148,22 @@ export function jobService(deps: JobServiceDeps) {
     async cancel(companyId: string, jobId: string): Promise<JobView> {
       for (let i = 0; i < 3; i++) {
         const job = await requireJob(companyId, jobId);
-        if (job.status === 'queued') {
-          const r = await transitionJob(pool, {
-            jobId, from: 'queued', to: 'canceled',
-            fields: { errorCode: 'canceled', errorMessage: 'Canceled on request.' },
-            event: { type: 'content_job.canceled', payload: {} },
-          });
-          if (r) return toView(r.job, []);
-          continue; // Claimed meanwhile: now running, try again.
+        switch (decideCancelRequest(job.status)) {
+          case 'cancel_now': {
+            const r = await transitionJob(pool, {
+              jobId, from: 'queued', to: 'canceled',
+              fields: { errorCode: 'canceled', errorMessage: 'Canceled on request.' },
+              event: { type: 'content_job.canceled', payload: {} },
+            });
+            if (r) return toView(r.job, []);
+            continue; // Claimed meanwhile: now running, try again.
+          }
+          case 'flag_running':
+            if (await flagCancelRequested(pool, companyId, jobId)) return this.get(companyId, jobId);
+            continue;
+          case 'not_cancelable':
+            throw KilnError.of('job_not_cancelable', `The job has already ended (${job.status}).`);
         }
-        if (job.status === 'running') {
-          if (await flagCancelRequested(pool, companyId, jobId)) return this.get(companyId, jobId);
-          continue;
-        }
-        throw KilnError.of('job_not_cancelable', `The job has already ended (${job.status}).`);
       }
       throw KilnError.of('job_not_cancelable', 'The job changed state while canceling; try again.');
     },

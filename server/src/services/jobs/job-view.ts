@@ -18,6 +18,7 @@ export function toJobView(job: JobRow, assets: AssetRow[], baseUrl = ''): JobVie
     input: job.input,
     sourceTaskId: job.sourceTaskId,
     error: job.errorCode && job.status !== 'done' ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
+    warnings: job.warnings ?? [],
     assets: assets.map((a) => toAssetView(a, baseUrl)),
     cancelRequested: job.cancelRequestedAt !== null,
     createdAt: job.createdAt.toISOString(),

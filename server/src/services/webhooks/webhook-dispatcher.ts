@@ -2,7 +2,7 @@ import type { Queryable } from '../jobs/job-row.js';
 import { findJob } from '../jobs/job-store.js';
 import { toJobView } from '../jobs/job-view.js';
 import { listAssetsOfJobs } from '../assets/asset-store.js';
-import { retryDelayMs } from '../../worker/backoff.js';
+import { retryDelayMs } from '../jobs/backoff.js';
 import { claimDueDeliveries, markAttemptFailed, markDelivered, type DueDelivery } from './webhook-store.js';
 
 export const WEBHOOK_MAX_ATTEMPTS = 5;

@@ -1,17 +1,26 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { Readable, Writable } from 'node:stream';
 import { builtInRenderers, createRendererRegistry, RenderError, type InputAsset, type RenderContext, type Renderer } from '@kiln/renderers';
-import { OUTPUT_WINDOW_BYTES, type FromThread, type SerializedRenderError, type ToThread } from './render-protocol.js';
+import { OUTPUT_WINDOW_BYTES, type FromRenderProcess, type SerializedRenderError, type ToRenderProcess } from './render-protocol.js';
 
 /**
- * A render thread: runs one renderer at a time off the main event loop, so HTTP answers and
- * heartbeats stay prompt while satori, vega or sharp are busy. It talks to storage and the
- * database only through the main thread.
+ * A render process: a child `node` process that runs one render (or one input validation) at a
+ * time, so that a native abort or an out-of-memory in resvg, sharp, vega or satori costs one job,
+ * not the server. It holds no database connection and no credentials (its environment is reduced
+ * by the parent); storage and assets reach it only through the parent over IPC.
+ *
+ * When its parent goes away (SIGKILL included) the IPC channel closes and the process exits at
+ * once; the media tools it started hold a pipe from it and die with it (see run-process.ts).
  */
-const port = parentPort!;
-const registry = await loadRegistry((workerData as { rendererModules?: string[] } | undefined)?.rendererModules ?? []);
-const post = (msg: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer ?? []);
+if (!process.send) throw new Error('render-process.ts must be started by the render pool (fork with an IPC channel)');
 
+const rendererModules: string[] = JSON.parse(process.env.KILN_RENDERER_MODULES_JSON ?? '[]');
+const post = (msg: FromRenderProcess) => {
+  if (process.connected) process.send!(msg);
+};
+
+process.on('disconnect', () => process.exit(0));
+
+const registry = await loadRegistry(rendererModules);
 let controller: AbortController | null = null;
 let nextId = 1;
 const outputs = new Map<number, { inflight: number; waiting: (() => void) | null; failed: Error | null }>();
@@ -19,16 +28,9 @@ const assetReads = new Map<number, { resolve: (a: InputAsset) => void; reject: (
 
 /** Built-in renderers plus any extra modules the process was started with (tests add some). */
 async function loadRegistry(modules: string[]) {
-  const extra = [];
+  const extra: Renderer[] = [];
   for (const m of modules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
   return createRendererRegistry([...builtInRenderers(), ...extra]);
-}
-
-function toTransferable(chunk: Buffer | Uint8Array): { data: Uint8Array; transfer: ArrayBuffer[] } {
-  // Copy: a Buffer may be a view into a shared pool, which must not be transferred away.
-  const copy = new Uint8Array(chunk.byteLength);
-  copy.set(chunk);
-  return { data: copy, transfer: [copy.buffer] };
 }
 
 function openOutput(options: Parameters<RenderContext['output']>[0]): Writable {
@@ -39,9 +41,11 @@ function openOutput(options: Parameters<RenderContext['output']>[0]): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (state.failed) return cb(state.failed);
-      const { data, transfer } = toTransferable(chunk);
+      // A copy: the chunk may be a view into a larger pooled buffer.
+      const data = new Uint8Array(chunk.byteLength);
+      data.set(chunk);
       state.inflight += data.byteLength;
-      post({ type: 'output-chunk', streamId, chunk: data }, transfer);
+      post({ type: 'output-chunk', streamId, chunk: data });
       if (state.inflight < OUTPUT_WINDOW_BYTES) return cb();
       state.waiting = () => cb(state.failed ?? undefined);
     },
@@ -64,17 +68,28 @@ function readAsset(assetId: string): Promise<InputAsset> {
   });
 }
 
+/** Operating-system failures that may well not happen again (descriptor or memory pressure, I/O hiccups). */
+const TRANSIENT_ERRNO = new Set(['EMFILE', 'ENFILE', 'ENOSPC', 'EAGAIN', 'ENOMEM', 'EIO', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * A renderer's own RenderError says whether a retry can help. Anything else thrown from a
+ * renderer is a deterministic failure on this input (a library rejecting it, a bug) unless it is
+ * one of the transient system errors above: retrying the same input three times would only
+ * triple the cost of the failure.
+ */
 function serializeError(err: unknown, aborted: boolean): SerializedRenderError {
   if (err instanceof RenderError) {
     return { code: err.code, message: err.message, retryable: err.retryable, aborted, details: err.options.details };
   }
   const e = err as Error & { code?: unknown };
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return { code: 'validation_failed', message: 'The input is nested too deeply to process.', retryable: false, aborted };
+  }
+  const code = typeof e?.code === 'string' ? e.code : '';
   return {
-    code: typeof e?.code === 'string' && e.code === 'asset_too_large' ? e.code : 'render_failed',
+    code: code === 'asset_too_large' ? code : 'render_failed',
     message: e?.message ?? String(err),
-    // An unexpected exception may be transient (a resource hiccup); the runner retries it
-    // with backoff a bounded number of times.
-    retryable: true,
+    retryable: TRANSIENT_ERRNO.has(code),
     aborted,
   };
 }
@@ -91,7 +106,7 @@ async function render(kind: string, input: unknown, tmpDir: string) {
       tmpDir,
       progress: (fraction, stage) => post({ type: 'progress', fraction, stage }),
       log: (line) => post({ type: 'log', line }),
-      warn: (line) => post({ type: 'log', line: `warning: ${line}` }),
+      warn: (message) => post({ type: 'warn', message }),
       output: openOutput,
       readAsset,
     };
@@ -106,17 +121,42 @@ async function render(kind: string, input: unknown, tmpDir: string) {
   }
 }
 
-port.on('message', (msg: ToThread) => {
+/**
+ * What the API needs to know before it queues a job: the input parses, passes the renderer's
+ * preflight (the checks that parse or compile user content), and which assets it references.
+ */
+async function validate(reqId: number, kind: string, input: unknown) {
+  try {
+    const renderer = registry.get(kind);
+    if (!renderer) throw new RenderError('unknown_kind', `No renderer for kind ${kind}.`);
+    const parsed = renderer.inputSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new RenderError('validation_failed', `Invalid input for kind "${kind}".`, {
+        details: parsed.error.issues.map((i) => ({ path: ['input', ...i.path.map(String)], message: i.message })),
+      });
+    }
+    await renderer.preflight?.(parsed.data);
+    const assetRefs = [...new Set(renderer.assetRefs?.(parsed.data) ?? [])];
+    post({ type: 'validated', reqId, assetRefs });
+  } catch (err) {
+    post({ type: 'invalid', reqId, error: serializeError(err, false) });
+  }
+}
+
+process.on('message', (msg: ToRenderProcess) => {
   switch (msg.type) {
     case 'render':
       void render(msg.kind, msg.input, msg.tmpDir);
+      break;
+    case 'validate':
+      void validate(msg.reqId, msg.kind, msg.input);
       break;
     case 'abort':
       controller?.abort(new RenderError('aborted', msg.reason));
       break;
     case 'shutdown':
       // Renderers that keep something between jobs (the document renderer's Chromium) close it
-      // here; a terminated thread would leave the browser's profile behind.
+      // here; a killed process would leave the browser's profile behind.
       void Promise.allSettled([...registry.values()].map((r) => r.close?.())).then(() => post({ type: 'closed' }));
       break;
     case 'output-ack': {

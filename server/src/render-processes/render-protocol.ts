@@ -2,12 +2,14 @@ import type { AssetMetadata } from '@kiln/shared';
 import type { OutputOptions, RenderResult } from '@kiln/renderers';
 
 /**
- * Messages between the job runner (main thread) and a render thread. Bytes cross as transferred
- * ArrayBuffers; outputs are flow-controlled by acknowledgements so a fast renderer cannot pile
- * its whole file up in the main thread's memory.
+ * Messages between a parent (the job runner, or the API's validation pool) and a render process,
+ * over the IPC channel with `serialization: 'advanced'`, so bytes cross as Uint8Arrays. Outputs
+ * are flow-controlled by acknowledgements so a fast renderer cannot pile its whole file up in the
+ * parent's memory.
  */
-export type ToThread =
+export type ToRenderProcess =
   | { type: 'render'; kind: string; input: unknown; tmpDir: string }
+  | { type: 'validate'; reqId: number; kind: string; input: unknown }
   | { type: 'abort'; reason: string }
   | { type: 'shutdown' }
   | { type: 'output-ack'; streamId: number; bytes: number }
@@ -17,11 +19,12 @@ export type ToThread =
   | { type: 'asset-end'; reqId: number }
   | { type: 'asset-error'; reqId: number; code: string; message: string };
 
-export type FromThread =
+export type FromRenderProcess =
   | { type: 'ready' }
   | { type: 'closed' }
   | { type: 'progress'; fraction: number; stage: string }
   | { type: 'log'; line: string }
+  | { type: 'warn'; message: string }
   | { type: 'output-open'; streamId: number; options: OutputOptions }
   | { type: 'output-chunk'; streamId: number; chunk: Uint8Array }
   | { type: 'output-end'; streamId: number }
@@ -30,7 +33,9 @@ export type FromThread =
   | { type: 'asset-pull'; reqId: number }
   | { type: 'asset-cancel'; reqId: number }
   | { type: 'done'; result: RenderResult | null }
-  | { type: 'failed'; error: SerializedRenderError };
+  | { type: 'failed'; error: SerializedRenderError }
+  | { type: 'validated'; reqId: number; assetRefs: string[] }
+  | { type: 'invalid'; reqId: number; error: SerializedRenderError };
 
 export interface SerializedRenderError {
   code: string;
@@ -40,5 +45,5 @@ export interface SerializedRenderError {
   details?: unknown;
 }
 
-/** Bytes a render thread may have sent for one output before it waits for acknowledgement. */
+/** Bytes a render process may have sent for one output before it waits for acknowledgement. */
 export const OUTPUT_WINDOW_BYTES = 1024 * 1024;
