@@ -12,7 +12,6 @@ export function uploadsDir(directory: string, bucket: string): string {
 
 /** The slice of a Koa context the shim reads and writes. */
 interface KoaContext {
-  app: object;
   method: string;
   path: string;
   query: Record<string, string | string[] | undefined>;
@@ -107,11 +106,6 @@ export function multipartUploadsShim(directory: string) {
       const uploadId = ctx.query.uploadId;
       if (ctx.method === 'GET' && !key && 'uploads' in ctx.query) return list(ctx, bucket);
       if (ctx.method === 'DELETE' && key && typeof uploadId === 'string') return abort(ctx, bucket, key, uploadId);
-      // SDK v3 signs bucket-level paths with a trailing slash (`/bucket/?list-type=2`), which
-      // s3rver canonicalises without it, so every ListObjectsV2 would fail its signature check.
-      // For those requests alone, s3rver's own switch lets the signature mismatch; object
-      // requests and presigned GETs stay fully checked.
-      if (m[2] === '') ctx.app = Object.create(ctx.app, { allowMismatchedSignatures: { value: true } });
     }
     return next();
   };

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { multipartUploadsShim } from './s3-multipart-shim.js';
+import { fixS3rverSigV4 } from './s3rver-sigv4-fix.js';
 
 /** The part of s3rver (a Koa app) used here; the package ships no types. */
 interface S3rverInstance {
@@ -28,8 +29,8 @@ const server = new S3rver({
   vhostBuckets: false,
   configureBuckets: bucketList.split(',').map((name) => ({ name })),
 });
-// Koa composes `middleware` when it starts listening, so the shim goes first in line.
-server.middleware.unshift(multipartUploadsShim(directory));
+// Koa composes `middleware` when it starts listening, so these go first in line.
+server.middleware.unshift(fixS3rverSigV4(), multipartUploadsShim(directory));
 const { port } = await server.run();
 process.stdout.write(`${JSON.stringify({ port })}\n`);
 
