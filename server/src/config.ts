@@ -2,6 +2,7 @@ import { z } from 'zod';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_MAX_GENERATED_ASSET_BYTES } from '@kiln/shared';
+import { resolveS3Config, s3EnvProblem, s3EnvShape, type S3Config } from './config-s3.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -11,7 +12,8 @@ const envSchema = z
     KILN_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
     KILN_DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z.string().url().optional(),
-    KILN_STORAGE_PROVIDER: z.enum(['local']).default('local'),
+    KILN_STORAGE_PROVIDER: z.enum(['local', 's3']).default('local'),
+    ...s3EnvShape,
     MAX_GENERATED_ASSET_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_GENERATED_ASSET_BYTES),
     KILN_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     KILN_DEPLOYMENT_MODE: z.enum(['local_trusted', 'authenticated']).default('local_trusted'),
@@ -39,6 +41,8 @@ const envSchema = z
     KILN_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   })
   .superRefine((env, ctx) => {
+    const s3Problem = s3EnvProblem(env);
+    if (s3Problem) ctx.addIssue({ code: 'custom', path: [s3Problem.path], message: s3Problem.message });
     if (env.KILN_DEPLOYMENT_MODE === 'local_trusted' && !LOOPBACK_HOSTS.has(env.KILN_HOST)) {
       ctx.addIssue({
         code: 'custom',
@@ -53,7 +57,9 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
-  storageProvider: 'local';
+  storageProvider: 'local' | 's3';
+  /** S3 settings, set when `storageProvider` is `s3`. */
+  s3: S3Config | null;
   storageDir: string;
   maxGeneratedAssetBytes: number;
   workerConcurrency: number;
@@ -89,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     storageProvider: e.KILN_STORAGE_PROVIDER,
+    s3: resolveS3Config(e),
     storageDir: path.join(dataDir, 'storage'),
     maxGeneratedAssetBytes: e.MAX_GENERATED_ASSET_BYTES,
     workerConcurrency: e.KILN_WORKER_CONCURRENCY,

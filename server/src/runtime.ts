@@ -6,7 +6,7 @@ import { builtInRenderers, createRendererRegistry, type Renderer, type RendererR
 import type { Config } from './config.js';
 import { createApp } from './app.js';
 import { createEventHub, type EventHub } from './services/events/event-hub.js';
-import { createLocalDiskProvider } from './services/storage/local-disk-provider.js';
+import { createStorageProvider } from './services/storage/create-storage-provider.js';
 import { createStorageService, type StorageService } from './services/storage/storage-service.js';
 import { jobService } from './services/jobs/job-service.js';
 import { companyService } from './services/companies/company-service.js';
@@ -110,7 +110,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       if (embedded.owned) stops.push(() => embedded.stop());
     });
     stops.push(() => database.close());
-    const storage = createStorageService(createLocalDiskProvider(config.storageDir));
+    const storage = createStorageService(createStorageProvider(config));
     const rendererModules = [...config.rendererModules, ...(options.rendererModules ?? [])];
     const extra: Renderer[] = [];
     for (const m of rendererModules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);

@@ -6,6 +6,7 @@ import { isUuid } from '../services/companies/company-service.js';
 import type { ByteRange } from '../services/storage/storage-provider.js';
 import type { AppDeps } from '../app-deps.js';
 import { companyFromRequest } from './company-scope.js';
+import { presignedDownload } from './asset-redirect.js';
 
 /**
  * One `bytes=` range (first-last, first-, or -suffix). Multiple ranges are answered with the
@@ -69,11 +70,16 @@ export function assetsRoutes(deps: AppDeps) {
       const asset = await requireAsset(companyId, assetId);
       const etag = `"${asset.sha256}"`;
       const download = (request.query as { download?: string }).download === '1';
+      const disposition = contentDisposition(asset.originalFilename, download);
+      // Checked before redirecting, so a cached copy and a bad Range are still answered here.
+      const redirectable = !head && request.headers['if-none-match'] !== etag && parseRange(request.headers.range, asset.byteSize) !== 'unsatisfiable';
+      const location = redirectable ? await presignedDownload(deps, companyId, asset, disposition, request.log) : null;
+      if (location) return reply.status(302).header('location', location).header('cache-control', 'private, no-store').send();
       reply
         .header('etag', etag)
         .header('accept-ranges', 'bytes')
         .header('content-type', asset.contentType)
-        .header('content-disposition', contentDisposition(asset.originalFilename, download))
+        .header('content-disposition', disposition)
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'private, max-age=31536000, immutable');
       if (request.headers['if-none-match'] === etag) return reply.status(304).send();

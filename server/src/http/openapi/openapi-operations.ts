@@ -277,6 +277,15 @@ function contentOperation(method: 'get' | 'head'): OperationInput {
         headers: { ...contentHeaders, 'Content-Range': header('`bytes first-last/size`') },
         ...(head ? {} : { content: { '*/*': { schema: { description: 'The bytes of the range.' } } } }),
       },
+      ...(head
+        ? {}
+        : {
+            302: {
+              description:
+                'S3 storage with `KILN_S3_PRESIGN_SECONDS` set: download from a presigned URL that answers with the asset\'s content type and disposition (and honours Range). HTML, SVG and XML are never redirected.',
+              headers: { Location: header('The presigned URL, valid `KILN_S3_PRESIGN_SECONDS`.') },
+            },
+          }),
       304: { description: 'If-None-Match matched: the copy the client has is current.', headers: { ETag: contentHeaders.ETag! } },
     },
     errors: ['company_not_found', 'asset_not_found', 'range_not_satisfiable'],

@@ -6,6 +6,14 @@ export interface ByteRange {
   end: number;
 }
 
+export interface PresignOptions {
+  expiresInSeconds: number;
+  /** Sent back as the response's Content-Type. */
+  contentType: string;
+  /** Sent back as the response's Content-Disposition. */
+  contentDisposition: string;
+}
+
 export interface PutResult {
   byteSize: number;
   sha256: string;
@@ -25,4 +33,9 @@ export interface StorageProvider {
   list(): AsyncIterable<{ key: string; modifiedAt: Date }>;
   /** Removes abandoned partial uploads older than `olderThanMs`. Returns how many. */
   sweepPartial(olderThanMs: number): Promise<number>;
+  /**
+   * A time-limited URL that downloads the object straight from the store, answering with the
+   * given Content-Type and Content-Disposition. Only providers reachable by clients have it.
+   */
+  presignGet?(key: string, options: PresignOptions): Promise<string>;
 }

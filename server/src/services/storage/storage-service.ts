@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ByteRange, PutResult, StorageProvider } from './storage-provider.js';
+import type { ByteRange, PresignOptions, PutResult, StorageProvider } from './storage-provider.js';
 import { KilnError } from '../../errors.js';
 
 export const GENERATED_NAMESPACE = 'generated';
@@ -44,6 +44,11 @@ export function createStorageService(provider: StorageProvider) {
     read(companyId: string, key: string, range?: ByteRange): Promise<Readable> {
       assertOwned(companyId, key);
       return provider.get(key, range);
+    },
+    /** A URL that downloads the object from the store directly, or null when the provider has none. */
+    async presignRead(companyId: string, key: string, options: PresignOptions): Promise<string | null> {
+      assertOwned(companyId, key);
+      return provider.presignGet ? provider.presignGet(key, options) : null;
     },
     async remove(companyId: string, key: string): Promise<void> {
       assertOwned(companyId, key);
