@@ -24,6 +24,8 @@ const envSchema = z
     KILN_RENDERER_MODULES: z.string().optional(),
     /** Public base URL used in asset links; defaults to relative paths. */
     KILN_PUBLIC_URL: z.string().url().optional(),
+    /** Deliver webhooks to loopback/private/link-local/CGNAT addresses (default: only in local_trusted). */
+    KILN_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.KILN_DEPLOYMENT_MODE === 'local_trusted' && !LOOPBACK_HOSTS.has(env.KILN_HOST)) {
@@ -50,6 +52,7 @@ export interface Config {
   orphanGraceMs: number;
   publicUrl: string | undefined;
   rendererModules: string[];
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -82,5 +85,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .map((m) => m.trim())
       .filter(Boolean)
       .map((m) => (m.startsWith('file:') ? m : pathToFileURL(path.resolve(m)).href)),
+    webhookAllowPrivate: e.KILN_WEBHOOK_ALLOW_PRIVATE ? e.KILN_WEBHOOK_ALLOW_PRIVATE === 'true' : e.KILN_DEPLOYMENT_MODE === 'local_trusted',
   };
 }

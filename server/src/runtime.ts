@@ -11,6 +11,8 @@ import { jobService } from './services/jobs/job-service.js';
 import { companyService } from './services/companies/company-service.js';
 import { apiKeyService } from './services/auth/api-key-service.js';
 import { createWorker, type Worker } from './worker/worker.js';
+import { webhookSubmitGuard } from './services/webhooks/outbound-guard.js';
+import type { WebhookDispatchSettings } from './services/webhooks/webhook-dispatcher.js';
 
 export interface KilnRuntime {
   config: Config;
@@ -36,6 +38,8 @@ export interface StartOptions {
    * failing kinds.
    */
   rendererModules?: string[];
+  /** Webhook overrides for tests: a fake resolver, pool sizes, timeouts, the rotation overlap. */
+  webhooks?: WebhookDispatchSettings;
 }
 
 /** Connects to PostgreSQL: DATABASE_URL when set, else the embedded server under the data dir. */
@@ -90,6 +94,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       orphanGraceMs: config.orphanGraceMs,
       rendererModules,
       publicUrl: config.publicUrl,
+      webhooks: { allowPrivate: config.webhookAllowPrivate, ...options.webhooks },
       log,
       ...options.workerTiming,
     });
@@ -109,7 +114,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       storage,
       renderers,
       hub,
-      jobs: jobService({ pool: database.pool, renderers, companies, baseUrl: config.publicUrl }),
+      jobs: jobService({ pool: database.pool, renderers, companies, baseUrl: config.publicUrl, webhookGuard: webhookSubmitGuard(config, options.webhooks) }),
       companies,
       keys,
       workerRunning: w ? () => w.running() : null,

@@ -10,7 +10,7 @@ import { createTransactionRunner } from '../db/transactions.js';
 import { createRenderPool, type RenderPool } from './render-pool.js';
 import { JobAbort, runJob } from './job-runner.js';
 import { sweepOrphans } from './orphan-sweeper.js';
-import { createWebhookDispatcher } from '../services/webhooks/webhook-dispatcher.js';
+import { createWebhookDispatcher, type WebhookDispatchSettings } from '../services/webhooks/webhook-dispatcher.js';
 
 export interface WorkerOptions {
   database: Database;
@@ -31,6 +31,8 @@ export interface WorkerOptions {
   webhookIntervalMs?: number;
   /** Absolute base for asset URLs in webhook payloads. */
   publicUrl?: string;
+  /** Outbound guard and send pool settings of the webhook dispatcher. */
+  webhooks?: WebhookDispatchSettings;
   heartbeatIntervalMs?: number;
   reapIntervalMs?: number;
   sweepIntervalMs?: number;
@@ -65,7 +67,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let claiming = false;
   let claimAgain = false;
   let reaping = false;
-  const webhooks = createWebhookDispatcher({ pool, baseUrl: opts.publicUrl, intervalMs: opts.webhookIntervalMs, log: opts.log });
+  const webhooks = createWebhookDispatcher({ ...opts.webhooks, pool, baseUrl: opts.publicUrl, intervalMs: opts.webhookIntervalMs, log: opts.log });
 
   const log = opts.log;
 

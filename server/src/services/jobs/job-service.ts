@@ -15,12 +15,15 @@ import { isUuid, type CompanyService } from '../companies/company-service.js';
 import type { JobRow, Queryable } from './job-row.js';
 import { transitionJob } from './job-lifecycle.js';
 import { findJob, flagCancelRequested, insertJob, listJobs, requestHash } from './job-store.js';
+import { assertWebhookUrlAllowed, type OutboundGuard } from '../webhooks/outbound-guard.js';
 
 export interface JobServiceDeps {
   pool: Queryable;
   renderers: RendererRegistry;
   companies: CompanyService;
   baseUrl?: string;
+  /** Checks `webhookUrl` at submit (authenticated mode); null/absent: no submit-time check. */
+  webhookGuard?: OutboundGuard | null;
 }
 
 export interface CreateJobOutcome {
@@ -83,6 +86,7 @@ export function jobService(deps: JobServiceDeps) {
       options: { idempotencyKey?: string; requestedBy?: string } = {},
     ): Promise<CreateJobOutcome> {
       const body = await validate(companyId, rawBody);
+      await assertWebhookUrlAllowed(deps.webhookGuard, body.webhookUrl);
       const hash = options.idempotencyKey ? requestHash(body) : null;
       const { job, created } = await insertJob(pool, {
         companyId,
