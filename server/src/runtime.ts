@@ -39,7 +39,7 @@ export interface StartOptions {
    */
   rendererModules?: string[];
   /** Webhook overrides for tests: a fake resolver, pool sizes, timeouts, the rotation overlap. */
-  webhooks?: WebhookDispatchSettings;
+  webhooks?: Omit<WebhookDispatchSettings, 'allowPrivate'>;
 }
 
 /** Connects to PostgreSQL: DATABASE_URL when set, else the embedded server under the data dir. */
@@ -94,7 +94,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       orphanGraceMs: config.orphanGraceMs,
       rendererModules,
       publicUrl: config.publicUrl,
-      webhooks: { allowPrivate: config.webhookAllowPrivate, ...options.webhooks },
+      webhooks: { ...options.webhooks, allowPrivate: config.webhookAllowPrivate },
       log,
       ...options.workerTiming,
     });

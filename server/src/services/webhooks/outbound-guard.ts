@@ -118,7 +118,8 @@ export function webhookSubmitGuard(
   config: { deploymentMode: 'local_trusted' | 'authenticated'; webhookAllowPrivate: boolean },
   o: Pick<OutboundGuardOptions, 'resolve' | 'classify'> = {},
 ): OutboundGuard | null {
-  return config.deploymentMode === 'authenticated' ? createOutboundGuard({ allowPrivate: config.webhookAllowPrivate, ...o }) : null;
+  if (config.deploymentMode !== 'authenticated') return null;
+  return createOutboundGuard({ allowPrivate: config.webhookAllowPrivate, resolve: o.resolve, classify: o.classify });
 }
 
 /**

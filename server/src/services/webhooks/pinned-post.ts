@@ -55,7 +55,7 @@ export function postToVettedTarget(target: VettedTarget, o: PinnedPostOptions): 
       else resolve(result!);
     };
     const onAbort = () => finish(new Error('aborted'));
-    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`)), timeoutMs);
 
     const req = (secure ? https : http).request({
       method: 'POST',

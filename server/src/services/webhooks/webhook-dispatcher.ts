@@ -65,6 +65,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const body = JSON.stringify({ type: d.type, eventId: d.eventId, job: view });
     let statusCode: number | null = null;
     let error: string;
+    // One 10 s budget for the attempt: resolving the host, then the whole HTTP exchange.
+    const deadline = Date.now() + (opts.sendTimeoutMs ?? DEFAULT_POST_TIMEOUT_MS);
     try {
       const target = await guard.vet(d.url);
       const secrets = d.previousSecret ? [d.secret, d.previousSecret] : [d.secret];
@@ -77,7 +79,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
           ...signatureHeaders({ id: webhookMessageId(d.eventId), timestamp: new Date(), body, secrets }),
         },
         body: Buffer.from(body),
-        timeoutMs: opts.sendTimeoutMs ?? DEFAULT_POST_TIMEOUT_MS,
+        timeoutMs: Math.max(1, deadline - Date.now()),
         maxResponseBytes: opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
         signal,
       });
