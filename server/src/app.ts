@@ -12,6 +12,7 @@ import { contentJobsRoutes } from './routes/content-jobs-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { assetsRoutes } from './routes/assets-routes.js';
 import { renderersRoutes } from './routes/renderers-routes.js';
+import { webhookDeliveriesRoutes } from './routes/webhook-deliveries-routes.js';
 import { staticUiRoutes } from './http/static-ui.js';
 import { openapiRoutes } from './http/openapi/openapi-routes.js';
 
@@ -46,6 +47,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventsRoutes(deps));
   await app.register(assetsRoutes(deps));
   await app.register(renderersRoutes(deps));
+  await app.register(webhookDeliveriesRoutes(deps));
   await app.register(staticUiRoutes());
   await app.register(openapiRoutes(deps));
   return app;

@@ -39,6 +39,8 @@ const envSchema = z
     KILN_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** On SIGTERM, how long running jobs may finish before they are handed back to the queue. */
     KILN_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+    /** Deliver webhooks to loopback/private/link-local/CGNAT addresses (default: only in local_trusted). */
+    KILN_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
   })
   .superRefine((env, ctx) => {
     const s3Problem = s3EnvProblem(env);
@@ -76,6 +78,7 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   eventRetentionDays: number;
   shutdownGraceMs: number;
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -116,5 +119,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dbAcquireTimeoutMs: e.KILN_DB_ACQUIRE_TIMEOUT_MS,
     eventRetentionDays: e.KILN_EVENT_RETENTION_DAYS,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
+    webhookAllowPrivate: e.KILN_WEBHOOK_ALLOW_PRIVATE ? e.KILN_WEBHOOK_ALLOW_PRIVATE === 'true' : e.KILN_DEPLOYMENT_MODE === 'local_trusted',
   };
 }

@@ -13,6 +13,8 @@ import { companyService } from './services/companies/company-service.js';
 import { apiKeyService } from './services/auth/api-key-service.js';
 import { createValidationPool, type ValidationPool } from './render-processes/validation-pool.js';
 import { createWorker, type Worker, type WorkerTiming } from './worker/worker.js';
+import { webhookSubmitGuard } from './services/webhooks/outbound-guard.js';
+import type { WebhookDispatchSettings } from './services/webhooks/webhook-dispatcher.js';
 
 export interface KilnRuntime {
   config: Config;
@@ -41,6 +43,8 @@ export interface StartOptions {
    * failing kinds.
    */
   rendererModules?: string[];
+  /** Webhook overrides for tests: a fake resolver, pool sizes, timeouts, the rotation overlap. */
+  webhooks?: Omit<WebhookDispatchSettings, 'allowPrivate'>;
 }
 
 /** Connects to PostgreSQL: DATABASE_URL when set, else the embedded server under the data dir. */
@@ -138,6 +142,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         renderMemoryMb: config.renderMemoryMb,
         rendererModules,
         publicUrl: config.publicUrl,
+        webhooks: { ...options.webhooks, allowPrivate: config.webhookAllowPrivate },
         log,
         timing: options.workerTiming,
       });
@@ -168,7 +173,14 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         storage,
         renderers,
         hub,
-        jobs: jobService({ pool: database.pool, renderers, companies, validation, baseUrl: config.publicUrl }),
+        jobs: jobService({
+          pool: database.pool,
+          renderers,
+          companies,
+          validation,
+          baseUrl: config.publicUrl,
+          webhookGuard: webhookSubmitGuard(config, options.webhooks),
+        }),
         companies,
         keys,
         workerRunning: w ? () => w.running() : null,

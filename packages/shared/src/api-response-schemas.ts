@@ -90,6 +90,43 @@ export const companyViewSchema = z.object({
 export type CompanyView = z.infer<typeof companyViewSchema>;
 export const companyListSchema = z.object({ items: z.array(companyViewSchema) });
 
+const webhookSecretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
+  .describe('`whsec_` + base64: the Standard Webhooks secret that signs this company\'s deliveries. Shown only in this answer; store it now.');
+
+/** The answer to creating a company: the company, plus its webhook secret, shown this once. */
+export const createdCompanySchema = companyViewSchema.extend({ webhookSecret: webhookSecretSchema });
+export type CreatedCompany = z.infer<typeof createdCompanySchema>;
+
+export const webhookSecretRotationSchema = z.object({
+  webhookSecret: webhookSecretSchema,
+  rotatedAt: timestamp,
+  previousSecretExpiresAt: timestamp.describe('Until then deliveries carry a signature from the previous secret too.'),
+});
+export type WebhookSecretRotation = z.infer<typeof webhookSecretRotationSchema>;
+
+export const WEBHOOK_DELIVERY_STATES = ['pending', 'sending', 'delivered', 'failed'] as const;
+
+/** One webhook delivery of a job (its outbox row), as the delivery ledger shows it. */
+export const webhookDeliveryViewSchema = z.object({
+  id: z.string().regex(/^\d+$/).describe('Use it to ask for a redelivery.'),
+  eventId: z.string().describe('The event announced (`kiln-event-id`; the `webhook-id` header is `evt_` + it).'),
+  url: z.string(),
+  state: z
+    .enum(WEBHOOK_DELIVERY_STATES)
+    .describe('`pending`: waiting for its next attempt; `sending`: an attempt is under way; `delivered`: a 2xx ended it; `failed`: given up.'),
+  attempt: z.number().int().min(0).describe('Attempts made so far.'),
+  statusCode: z.number().int().nullable().describe("The last attempt's HTTP status, if it got an answer."),
+  error: z.string().nullable().describe('Why the last attempt failed.'),
+  deliveredAt: timestamp.nullable(),
+  failedAt: timestamp.nullable().describe('When it was given up.'),
+  nextAttemptAt: timestamp.nullable().describe('When the next attempt is due (pending only).'),
+  createdAt: timestamp,
+});
+export type WebhookDeliveryView = z.infer<typeof webhookDeliveryViewSchema>;
+export const webhookDeliveryListSchema = z.object({ items: z.array(webhookDeliveryViewSchema) });
+
 export const rendererViewSchema = z.object({
   kind: z.string(),
   description: z.string(),

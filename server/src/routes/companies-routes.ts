@@ -25,5 +25,12 @@ export function companiesRoutes(deps: AppDeps) {
       assertCompanyAccess(request, companyId);
       return deps.companies.require(companyId);
     });
+
+    // Admin, or the company's own key; another company's key gets 404 like every company route.
+    app.post('/api/companies/:companyId/webhook-secret/rotate', async (request) => {
+      const { companyId } = request.params as { companyId: string };
+      assertCompanyAccess(request, companyId);
+      return deps.companies.rotateWebhookSecret(companyId);
+    });
   };
 }

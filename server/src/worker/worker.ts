@@ -6,7 +6,7 @@ import { reapLostJobs } from '../services/jobs/job-queue.js';
 import type { StorageService } from '../services/storage/storage-service.js';
 import { createTransactionRunner } from '../db/transactions.js';
 import { createRenderPool } from '../render-processes/render-pool.js';
-import { createWebhookDispatcher } from '../services/webhooks/webhook-dispatcher.js';
+import { createWebhookDispatcher, type WebhookDispatchSettings } from '../services/webhooks/webhook-dispatcher.js';
 import { JobAbort, runJob } from './job-runner.js';
 import { sweepOrphans } from './orphan-sweeper.js';
 import { createWorkerConnection } from './worker-connection.js';
@@ -49,6 +49,8 @@ export interface WorkerOptions {
   publicUrl?: string;
   /** Tests shorten these; production uses the architecture's values. */
   timing?: WorkerTiming;
+  /** Outbound guard and send pool settings of the webhook dispatcher. */
+  webhooks?: WebhookDispatchSettings;
 }
 
 export interface Worker {
@@ -189,7 +191,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     },
     warnOf('retention failed'),
   );
-  const webhooks = createWebhookDispatcher({ pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log });
+  const webhooks = createWebhookDispatcher({ ...opts.webhooks, pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log });
   const tasks = [pollTask, reaperTask, orphanSweepTask, scratchSweepTask, retentionTask];
 
   return {

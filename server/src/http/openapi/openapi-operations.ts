@@ -37,6 +37,7 @@ export const TAGS = [
   { name: 'Events', description: 'Server-Sent Events streams of job events, resumable with Last-Event-ID.' },
   { name: 'Assets', description: 'The rendered files: metadata, downloads with ranges, deletion.' },
   { name: 'Renderers', description: 'The kinds this server renders, with their input schemas and examples.' },
+  { name: 'Webhooks', description: 'Signed job notifications: the signing secret, the delivery ledger, redelivery.' },
 ];
 
 /** Parameters used by several operations (published under `components.parameters`). */
@@ -47,6 +48,7 @@ export function sharedParameters(): Record<string, ParameterObject> {
     CompanyId: { name: 'companyId', in: 'path', required: true, schema: uuid, description: 'The company (tenant). A company key may only name its own; any other answers 404.' },
     JobId: { name: 'jobId', in: 'path', required: true, schema: uuid },
     AssetId: { name: 'assetId', in: 'path', required: true, schema: uuid },
+    DeliveryId: { name: 'deliveryId', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,18}$' }, description: 'A webhook delivery (`id` in the ledger).' },
     IdempotencyKey: {
       name: 'Idempotency-Key',
       in: 'header',
@@ -121,7 +123,9 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
         required: true,
         content: { 'application/json': { schema: schemaRef('CreateCompanyBody'), example: { name: 'Acme Marketing', maxConcurrentJobs: 4 } } },
       },
-      responses: { 201: jsonResponse('Created.', 'CompanyView', { Location: header('The new company.') }) },
+      responses: {
+        201: jsonResponse('Created, with the company\'s webhook secret: shown in this answer only.', 'CreatedCompany', { Location: header('The new company.') }),
+      },
       errors: [...JSON_BODY_ERRORS, 'forbidden'],
       errorNotes: { forbidden: 'This needs an admin key.' },
     }],
@@ -155,8 +159,10 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
           'Idempotent-Replayed': header('`true` when this answers an earlier request with the same Idempotency-Key.'),
         }),
       },
-      errors: scoped([...JSON_BODY_ERRORS, 'unknown_kind', 'asset_not_found', 'idempotency_conflict']),
+      errors: scoped([...JSON_BODY_ERRORS, 'unknown_kind', 'webhook_url_forbidden', 'asset_not_found', 'idempotency_conflict']),
       errorNotes: {
+        webhook_url_forbidden:
+          '`authenticated` mode: the host of `webhookUrl` does not resolve, or resolves to an address Kiln does not send to (loopback, private, link-local, CGNAT, metadata, multicast, reserved …; private ones are allowed with `KILN_WEBHOOK_ALLOW_PRIVATE=true`).',
         validation_failed: 'The body, its `input` or the Idempotency-Key is not valid; `details` lists the paths.',
         unknown_kind: 'No renderer handles this kind; `details.knownKinds` lists those that do.',
         asset_not_found: 'The input refers to an asset this company does not have.',
@@ -239,6 +245,30 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       parameters: [parameterRef('CompanyId'), parameterRef('AssetId')],
       responses: { 204: { description: 'Deleted.' } },
       errors: scoped(['asset_not_found']),
+    }],
+
+    ['post', `${companyPath}/webhook-secret/rotate`, {
+      operationId: 'rotateWebhookSecret', tags: ['Webhooks'], summary: "Rotate the company's webhook secret",
+      description:
+        'Takes no body. Returns the new `whsec_…` secret, once. For 24 h deliveries carry two signatures in `webhook-signature` (new and previous secret, space-separated), so a receiver verifies with either while it switches; after that only the new one. Rotating again within the 24 h drops the oldest secret at once. An admin key, or the company\'s own.',
+      parameters: [parameterRef('CompanyId')],
+      responses: { 200: jsonResponse('The new secret.', 'WebhookSecretRotation') },
+      errors: scoped(),
+    }],
+    ['get', `${jobPath}/webhook-deliveries`, {
+      operationId: 'listWebhookDeliveries', tags: ['Webhooks'], summary: "A job's webhook deliveries",
+      description: 'One row per delivery of the job\'s terminal event (a redelivery of a finished one adds a row), oldest first, with its last attempt\'s outcome. Empty for a job without `webhookUrl` or still running.',
+      parameters: [parameterRef('CompanyId'), parameterRef('JobId')],
+      responses: { 200: jsonResponse('The deliveries.', 'WebhookDeliveryList') },
+      errors: scoped(['job_not_found']),
+    }],
+    ['post', `${companyPath}/webhook-deliveries/{deliveryId}/redeliver`, {
+      operationId: 'redeliverWebhook', tags: ['Webhooks'], summary: 'Send a delivery again',
+      description:
+        'Takes no body. A pending delivery is made due now (if an attempt is under way, nothing changes). A delivered or given-up one stays in the ledger as it was and a new delivery of the same event is queued, due now, with the same `webhook-id` (receivers that de-duplicate by it will see a repeat) and attempts counted from 1; if the event already has a pending delivery, that one is made due now instead. The answer is the delivery that will carry the attempt.',
+      parameters: [parameterRef('CompanyId'), parameterRef('DeliveryId')],
+      responses: { 202: jsonResponse('An attempt will be made soon.', 'WebhookDeliveryView') },
+      errors: scoped(['webhook_delivery_not_found']),
     }],
 
     ['get', '/api/renderers', {

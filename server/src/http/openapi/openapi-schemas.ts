@@ -9,6 +9,7 @@ import {
   createCompanyBodySchema,
   createJobBodySchema,
   createJobResponseSchema,
+  createdCompanySchema,
   errorBodySchema,
   healthResponseSchema,
   jobErrorSchema,
@@ -18,6 +19,9 @@ import {
   readinessResponseSchema,
   rendererListSchema,
   rendererViewSchema,
+  webhookDeliveryListSchema,
+  webhookDeliveryViewSchema,
+  webhookSecretRotationSchema,
 } from '@kiln/shared';
 import type { JsonSchema, ParameterObject } from './openapi-types.js';
 
@@ -87,6 +91,10 @@ export function responseSchemasByName(): Record<string, z.ZodType> {
     CreateJobResponse: createJobResponseSchema,
     CompanyView: companyViewSchema,
     CompanyList: companyListSchema,
+    CreatedCompany: createdCompanySchema,
+    WebhookSecretRotation: webhookSecretRotationSchema,
+    WebhookDeliveryView: webhookDeliveryViewSchema,
+    WebhookDeliveryList: webhookDeliveryListSchema,
     RendererView: rendererViewSchema,
     RendererList: rendererListSchema,
     HealthResponse: healthResponseSchema,

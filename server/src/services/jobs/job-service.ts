@@ -16,6 +16,7 @@ import { isUuid, type CompanyService } from '../companies/company-service.js';
 import type { JobRow, Queryable } from './job-row.js';
 import { decideCancelRequest, insertQueuedJob, transitionJob } from './job-lifecycle.js';
 import { findJob, flagCancelRequested, listJobs, requestHash } from './job-store.js';
+import { assertWebhookUrlAllowed, type OutboundGuard } from '../webhooks/outbound-guard.js';
 
 export interface JobServiceDeps {
   pool: Queryable;
@@ -24,6 +25,8 @@ export interface JobServiceDeps {
   /** Runs the checks that parse or compile user content, off the HTTP thread. */
   validation: Pick<ValidationPool, 'validate'>;
   baseUrl?: string;
+  /** Checks `webhookUrl` at submit (authenticated mode); null/absent: no submit-time check. */
+  webhookGuard?: OutboundGuard | null;
 }
 
 export interface CreateJobOutcome {
@@ -95,6 +98,7 @@ export function jobService(deps: JobServiceDeps) {
       options: { idempotencyKey?: string; requestedBy?: string } = {},
     ): Promise<CreateJobOutcome> {
       const body = await validate(companyId, rawBody);
+      await assertWebhookUrlAllowed(deps.webhookGuard, body.webhookUrl);
       const hash = options.idempotencyKey ? requestHash(body) : null;
       const inserted = await insertQueuedJob(pool, {
         companyId,
