@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { MAX_REQUEST_BODY_BYTES } from '@kiln/shared';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './app-deps.js';
-import { validationFailed } from './errors.js';
+import rateLimit from '@fastify/rate-limit';
+import { retryLater, validationFailed } from './errors.js';
 import { findUnacceptableJson, parseJsonBody } from './http/json-body.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuth } from './http/auth.js';
@@ -41,6 +42,18 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installAuth(app, { mode: deps.config.deploymentMode, keys: deps.keys });
+  // After auth (hooks run in order), so the limit is per API key: one tenant's burst spends its
+  // own budget, not its neighbours'. Requests without a key count by address.
+  if (deps.config.rateLimitPerSecond > 0) {
+    await app.register(rateLimit, {
+      max: deps.config.rateLimitPerSecond,
+      timeWindow: 1000,
+      hook: 'onRequest',
+      keyGenerator: (request) => (request.principal?.keyId ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) =>
+        retryLater('rate_limited', context.ttl / 1000, `More than ${context.max} requests per second; retry after ${Math.ceil(context.ttl / 1000)} s.`),
+    });
+  }
   await app.register(healthRoutes(deps));
   await app.register(companiesRoutes(deps));
   await app.register(contentJobsRoutes(deps));

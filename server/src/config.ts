@@ -37,6 +37,8 @@ const envSchema = z
     KILN_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
     /** Event rows of jobs finished longer ago than this are pruned (jobs and assets stay). */
     KILN_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** Requests per second per API key (or client address without one) in authenticated mode; 0: no limit. */
+    KILN_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(200),
     /** On SIGTERM, how long running jobs may finish before they are handed back to the queue. */
     KILN_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
     /** Deliver webhooks to loopback/private/link-local/CGNAT addresses (default: only in local_trusted). */
@@ -78,6 +80,8 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   eventRetentionDays: number;
   shutdownGraceMs: number;
+  /** 0: off. Always off in local_trusted mode. */
+  rateLimitPerSecond: number;
   webhookAllowPrivate: boolean;
 }
 
@@ -119,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dbAcquireTimeoutMs: e.KILN_DB_ACQUIRE_TIMEOUT_MS,
     eventRetentionDays: e.KILN_EVENT_RETENTION_DAYS,
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
+    rateLimitPerSecond: e.KILN_DEPLOYMENT_MODE === 'authenticated' ? e.KILN_RATE_LIMIT_PER_SECOND : 0,
     webhookAllowPrivate: e.KILN_WEBHOOK_ALLOW_PRIVATE ? e.KILN_WEBHOOK_ALLOW_PRIVATE === 'true' : e.KILN_DEPLOYMENT_MODE === 'local_trusted',
   };
 }

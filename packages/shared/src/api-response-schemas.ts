@@ -85,6 +85,7 @@ export const companyViewSchema = z.object({
   id: z.uuid(),
   name: z.string(),
   maxConcurrentJobs: z.number().int(),
+  maxQueuedJobs: z.number().int(),
   createdAt: timestamp,
 });
 export type CompanyView = z.infer<typeof companyViewSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from './job-status.js';
-import { DEFAULT_LIST_LIMIT, MAX_JOB_TIMEOUT_MS, MAX_LIST_LIMIT } from './limits.js';
+import { DEFAULT_LIST_LIMIT, DEFAULT_MAX_QUEUED_JOBS, MAX_JOB_TIMEOUT_MS, MAX_LIST_LIMIT, MAX_QUEUED_JOBS_LIMIT } from './limits.js';
 
 export const uuidSchema = z.string().uuid();
 
@@ -47,10 +47,23 @@ export type ListAssetsQuery = z.infer<typeof listAssetsQuerySchema>;
 export const createCompanyBodySchema = z
   .object({
     name: z.string().min(1).max(200),
-    maxConcurrentJobs: z.number().int().min(1).max(1000).optional(),
+    maxConcurrentJobs: z.number().int().min(1).max(1000).optional().describe('Jobs of this company that may run at once (default 4).'),
+    maxQueuedJobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_QUEUED_JOBS_LIMIT)
+      .optional()
+      .describe(`Queued jobs this company may have; past it a submit answers 429 queue_full (default ${DEFAULT_MAX_QUEUED_JOBS}).`),
   })
   .strict();
 export type CreateCompanyBody = z.infer<typeof createCompanyBodySchema>;
+
+/** PATCH /api/companies/:companyId (admin): any of the company's settings. */
+export const updateCompanyBodySchema = createCompanyBodySchema
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'Give at least one of name, maxConcurrentJobs, maxQueuedJobs.');
+export type UpdateCompanyBody = z.infer<typeof updateCompanyBodySchema>;
 
 /** Width, height, duration and page count, as far as they apply to an output. */
 export const assetMetadataSchema = z

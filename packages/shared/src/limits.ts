@@ -4,6 +4,9 @@ export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60 * 1000;
 export const MAX_JOB_TIMEOUT_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_MAX_CONCURRENT_JOBS = 4;
+/** Queued jobs a company may have before submits answer 429 queue_full (column max_queued_jobs). */
+export const DEFAULT_MAX_QUEUED_JOBS = 10_000;
+export const MAX_QUEUED_JOBS_LIMIT = 1_000_000;
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 200;
 /** Largest JSON request body the API accepts (inline SVG, Markdown and chart data live here). */

@@ -5,6 +5,25 @@ import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { markRoutesPublic } from './auth.js';
 
+/**
+ * The dashboard's Content-Security-Policy: its own scripts and styles only, media from this
+ * origin (or blob: URLs made from it in API-key mode), and it may not be framed. Assets it
+ * previews in frames are served with their own sandboxing CSP (assets-routes.ts).
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "frame-src 'self' blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Where `npm run build -w @kiln/ui` writes the dashboard. */
 export const DEFAULT_UI_DIST = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
 
@@ -34,6 +53,8 @@ export function staticUiRoutes(options: { root?: string } = {}) {
         // Vite puts a content hash in every file name under assets/; index.html names the current ones.
         const hashed = filePath.includes(`${path.sep}assets${path.sep}`);
         reply.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+        reply.header('content-security-policy', DASHBOARD_CSP);
+        reply.header('x-content-type-options', 'nosniff');
       },
     });
 
@@ -44,7 +65,12 @@ export function staticUiRoutes(options: { root?: string } = {}) {
           .type('text/plain; charset=utf-8')
           .send('The Kiln dashboard has not been built. Run `npm run build -w @kiln/ui` (`npm start` does it for you); the API is at /api.\n');
       }
-      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+      return reply
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', DASHBOARD_CSP)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .sendFile('index.html');
     });
   };
 }

@@ -6,12 +6,15 @@ import { isUuid } from '../services/companies/company-service.js';
 import type { ByteRange } from '../services/storage/storage-provider.js';
 import type { AppDeps } from '../app-deps.js';
 import { companyFromRequest } from './company-scope.js';
-import { presignedDownload } from './asset-redirect.js';
+import { executesInBrowser, presignedDownload } from './asset-redirect.js';
 
 /**
  * One `bytes=` range (first-last, first-, or -suffix). Multiple ranges are answered with the
  * whole body, which RFC 9110 allows. `null`: no usable Range header; `'unsatisfiable'`: 416.
  */
+/** What an asset a browser would execute (HTML, SVG, XML) may do when opened: nothing active. */
+export const ACTIVE_CONTENT_CSP = "sandbox; default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'";
+
 export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
@@ -81,7 +84,12 @@ export function assetsRoutes(deps: AppDeps) {
         .header('content-type', asset.contentType)
         .header('content-disposition', disposition)
         .header('x-content-type-options', 'nosniff')
+        .header('cross-origin-resource-policy', 'same-origin')
         .header('cache-control', 'private, max-age=31536000, immutable');
+      // HTML, SVG and XML run scripts when a browser opens them: on Kiln's origin they would act
+      // as the dashboard's user. The sandbox CSP gives them an opaque origin, no scripts, and
+      // nothing loaded from anywhere but inline images and this server.
+      if (executesInBrowser(asset.contentType)) reply.header('content-security-policy', ACTIVE_CONTENT_CSP);
       if (request.headers['if-none-match'] === etag) return reply.status(304).send();
       const ifRange = request.headers['if-range'];
       const range = ifRange && ifRange !== etag ? null : parseRange(request.headers.range, asset.byteSize);

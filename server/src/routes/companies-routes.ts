@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createCompanyBodySchema } from '@kiln/shared';
+import { createCompanyBodySchema, updateCompanyBodySchema } from '@kiln/shared';
 import { assertAdmin, assertCompanyAccess } from '../http/auth.js';
 import { issuesToDetails, validationFailed } from '../errors.js';
 import type { AppDeps } from '../app-deps.js';
@@ -24,6 +24,15 @@ export function companiesRoutes(deps: AppDeps) {
       const { companyId } = request.params as { companyId: string };
       assertCompanyAccess(request, companyId);
       return deps.companies.require(companyId);
+    });
+
+    app.patch('/api/companies/:companyId', async (request) => {
+      const { companyId } = request.params as { companyId: string };
+      assertCompanyAccess(request, companyId);
+      assertAdmin(request);
+      const parsed = updateCompanyBodySchema.safeParse(request.body);
+      if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues));
+      return deps.companies.update(companyId, parsed.data);
     });
 
     // Admin, or the company's own key; another company's key gets 404 like every company route.

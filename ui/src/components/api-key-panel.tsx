@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 
 /**
  * Where the user pastes an API key for a server in `authenticated` mode. The key is kept in this
- * browser's localStorage and sent as a Bearer token with every API call and event stream.
+ * tab's sessionStorage (gone when the tab closes) and sent as a Bearer token with every API call and event stream.
  */
 export function ApiKeyPanel({ current, required, onSave }: { current: string | null; required: boolean; onSave(key: string | null): void }) {
   const [draft, setDraft] = useState('');
@@ -16,8 +16,8 @@ export function ApiKeyPanel({ current, required, onSave }: { current: string | n
       <h2>API key</h2>
       <p className="muted">
         {required
-          ? 'This server requires an API key. Paste one to continue; it stays in this browser (localStorage).'
-          : 'Only needed when the server runs in authenticated mode. The key stays in this browser (localStorage).'}
+          ? 'This server requires an API key. Paste one to continue; it stays in this tab only (sessionStorage).'
+          : 'Only needed when the server runs in authenticated mode. The key stays in this tab only (sessionStorage).'}
       </p>
       <form onSubmit={submit} className="inline-form">
         <input

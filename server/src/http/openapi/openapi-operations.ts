@@ -135,6 +135,18 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       responses: { 200: jsonResponse('The company.', 'CompanyView') },
       errors: scoped(),
     }],
+    ['patch', companyPath, {
+      operationId: 'updateCompany', tags: ['Companies'], summary: 'Change a company\'s settings',
+      description: 'Admin only. Any of name, maxConcurrentJobs, maxQueuedJobs.',
+      parameters: [parameterRef('CompanyId')],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: schemaRef('UpdateCompanyBody'), example: { maxQueuedJobs: 50000 } } },
+      },
+      responses: { 200: jsonResponse('The company as it is now.', 'CompanyView') },
+      errors: [...JSON_BODY_ERRORS, 'forbidden', ...scoped()],
+      errorNotes: { forbidden: 'This needs an admin key.' },
+    }],
 
     ['post', `${companyPath}/content-jobs`, {
       operationId: 'createContentJob', tags: ['Content jobs'], summary: 'Queue a content job',
@@ -159,7 +171,7 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
           'Idempotent-Replayed': header('`true` when this answers an earlier request with the same Idempotency-Key.'),
         }),
       },
-      errors: scoped([...JSON_BODY_ERRORS, 'unknown_kind', 'webhook_url_forbidden', 'asset_not_found', 'idempotency_conflict']),
+      errors: scoped([...JSON_BODY_ERRORS, 'unknown_kind', 'webhook_url_forbidden', 'asset_not_found', 'idempotency_conflict', 'queue_full', 'server_busy']),
       errorNotes: {
         webhook_url_forbidden:
           '`authenticated` mode: the host of `webhookUrl` does not resolve, or resolves to an address Kiln does not send to (loopback, private, link-local, CGNAT, metadata, multicast, reserved …; private ones are allowed with `KILN_WEBHOOK_ALLOW_PRIVATE=true`).',
@@ -326,8 +338,15 @@ function contentOperation(method: 'get' | 'head'): OperationInput {
 /** Adds the errors every operation shares and the security requirement. */
 function finish(input: OperationInput): OperationObject {
   const { errors = [], errorNotes, public: isPublic, responses, ...rest } = input;
-  const all: ErrorCode[] = [...errors, ...(isPublic ? [] : (['unauthorized'] as const)), 'internal_error'];
-  const notes = { unauthorized: 'A valid API key is required (`authenticated` mode only).', ...errorNotes };
+  const shared: ErrorCode[] = isPublic ? [] : ['unauthorized', 'rate_limited', 'database_unavailable', 'database_busy'];
+  const all: ErrorCode[] = [...new Set([...errors, ...shared, 'internal_error' as const])];
+  const notes = {
+    unauthorized: 'A valid API key is required (`authenticated` mode only).',
+    rate_limited: 'More requests per second than `KILN_RATE_LIMIT_PER_SECOND` from this key (`authenticated` mode); wait `Retry-After` seconds.',
+    database_unavailable: 'PostgreSQL cannot be reached right now (restarting, network); retry after `Retry-After` seconds.',
+    database_busy: 'Every database connection stayed busy for `KILN_DB_ACQUIRE_TIMEOUT_MS`; retry after `Retry-After` seconds.',
+    ...errorNotes,
+  };
   return {
     ...rest,
     responses: { ...responses, ...errorResponses(all, notes) },

@@ -7,6 +7,7 @@ import {
   companySnapshotSchema,
   companyViewSchema,
   createCompanyBodySchema,
+  updateCompanyBodySchema,
   createJobBodySchema,
   createJobResponseSchema,
   createdCompanySchema,
@@ -129,6 +130,7 @@ function responseComponents(): Record<string, JsonSchema> {
 function requestComponents(renderers: RendererRegistry): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
   registry.add(createCompanyBodySchema, { id: 'CreateCompanyBody' });
+  registry.add(updateCompanyBodySchema, { id: 'UpdateCompanyBody' });
   const variants = [...renderers.values()].map((r) => {
     const names = rendererComponentNames(r.kind);
     registry.add(r.inputSchema, { id: names.input });
