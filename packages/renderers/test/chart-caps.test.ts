@@ -174,6 +174,11 @@ describe('chart caps: views, facets and size', () => {
   it('counts facet cells from the data: 5,000 distinct values are refused, a small facet accepted', () => {
     const facet = (n: number) => spec({ data: { values: rowsOf(n, (i) => ({ g: i, x: i, y: 1 })) }, facet: { field: 'g', type: 'nominal' }, columns: 50, spec: { width: 10, height: 10, ...point } });
     expectCap(facet(5000), [...S, 'facet'], MAX_CHART_FACET_CELLS, 5000);
+    expect(() => preflight(facet(MAX_CHART_FACET_CELLS))).not.toThrow();
+    expectCap(
+      spec({ data: { values: rowsOf(10) }, mark: 'point', encoding: { facet: { field: 'x', bin: { maxbins: 1e9 } } } }),
+      [...S, 'encoding', 'facet', 'bin', 'maxbins'], MAX_CHART_BINS, 1e9,
+    );
     expectCap(
       spec({ data: { values: rowsOf(2000, (i) => ({ g: i, x: i, y: 1 })) }, mark: 'point', encoding: { row: { field: 'g' }, x: { field: 'x', type: 'quantitative' } } }),
       [...S, 'encoding', 'row'], MAX_CHART_FACET_CELLS, 2000,

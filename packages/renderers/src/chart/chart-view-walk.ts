@@ -83,15 +83,16 @@ function repeatView(node: Record<string, unknown>, at: SpecPath, flow: Flow, inh
     height: times(down, child.height),
     reported: { ...child.reported },
   };
-  return checked(totals, [...at, 'repeat'], `the repeat makes ${formatCount(copies)} copies of ${formatCount(child.views)} views`, ctx);
+  return checked(totals, [...at, 'repeat'], () => `the repeat (${formatCount(copies)} copies)`, ctx);
 }
 
 function facetView(node: Record<string, unknown>, at: SpecPath, flow: Flow, inherited: Inherited, ctx: WalkContext): ViewTotals {
   const facet = node.facet;
-  const defs: [string, unknown][] = isRecord(facet) && ('row' in facet || 'column' in facet)
-    ? [['row', facet.row], ['column', facet.column]]
-    : [['facet', facet]];
-  const cells = facetCells(defs, at.concat('facet'), flow, ctx);
+  const where = [...at, 'facet'];
+  const defs: FacetDef[] = isRecord(facet) && ('row' in facet || 'column' in facet)
+    ? [['row', facet.row, [...where, 'row']], ['column', facet.column, [...where, 'column']]]
+    : [['facet', facet, where]];
+  const cells = facetCells(defs, flow, ctx);
   const child = walkView(node.spec, [...at, 'spec'], { ...flow, partitions: Math.min(flow.rows, times(flow.partitions, cells.upper)) }, { ...inherited, encoding: {} }, ctx);
   return facetTotals(child, cells, node.columns, [...at, 'facet'], ctx);
 }
@@ -100,16 +101,18 @@ function facetView(node: Record<string, unknown>, at: SpecPath, flow: Flow, inhe
  * Distinct values of the facet fields: their product bounds the cells from above (for the cap);
  * per channel, a lower bound lays out the grid (for the size).
  */
-function facetCells(defs: [string, unknown][], at: SpecPath, flow: Flow, ctx: WalkContext) {
+type FacetDef = [channel: 'row' | 'column' | 'facet', def: unknown, at: SpecPath];
+
+function facetCells(defs: FacetDef[], flow: Flow, ctx: WalkContext) {
   let upper = 1;
   const lower = { row: 1, column: 1, wrapped: 0 };
-  for (const [channel, def] of defs) {
+  for (const [channel, def, at] of defs) {
     if (!isRecord(def)) continue;
-    checkBin(def.bin, def.field, flow, [...at, ...(channel === 'facet' ? [] : [channel]), 'bin'], ctx);
+    checkBin(def.bin, def.field, flow, [...at, 'bin'], ctx);
     upper = times(upper, distinctUpper(flow, def.field, ctx));
     const n = distinctLower(flow, def.field, ctx);
     if (channel === 'facet') lower.wrapped = n;
-    else lower[channel as 'row' | 'column'] = n;
+    else lower[channel] = n;
   }
   return { upper, lower };
 }
@@ -131,18 +134,18 @@ function facetTotals(child: ViewTotals, cells: ReturnType<typeof facetCells>, co
     height: times(down, child.height),
     reported: { ...child.reported },
   };
-  return checked(totals, at, `the facet makes up to ${formatCount(cells.upper)} cells of ${formatCount(child.views)} views`, ctx);
+  return checked(totals, at, () => `the facet (up to ${formatCount(cells.upper)} cells of ${formatCount(child.views)} views)`, ctx);
 }
 
 function layerView(node: Record<string, unknown>, at: SpecPath, flow: Flow, inherited: Inherited, ctx: WalkContext): ViewTotals {
   checkEncoding(node.encoding, flow, [...at, 'encoding'], ctx);
   const encoding = { ...inherited.encoding, ...(isRecord(node.encoding) ? node.encoding : {}) };
   const children = (node.layer as unknown[]).map((child, i) => walkView(child, [...at, 'layer', i], flow, { ...inherited, encoding }, ctx));
-  const totals = sum(children, 'overlay');
+  let totals = sum(children, 'overlay');
   if (isFiniteNumber(node.width)) totals.width = node.width;
   if (isFiniteNumber(node.height)) totals.height = node.height;
-  const side = sideCheck(totals, node, at, ctx);
-  return checked(side, [...at, 'layer'], `the layer holds ${formatCount(totals.views)} views`, ctx);
+  totals = sideCheck(totals, node, at, { width: [...at, 'layer'], height: [...at, 'layer'] }, ctx);
+  return checked(totals, [...at, 'layer'], () => 'the layer', ctx);
 }
 
 function concatView(node: Record<string, unknown>, key: 'concat' | 'hconcat' | 'vconcat', at: SpecPath, flow: Flow, inherited: Inherited, ctx: WalkContext): ViewTotals {
@@ -159,7 +162,7 @@ function concatView(node: Record<string, unknown>, key: 'concat' | 'hconcat' | '
     for (let i = 0; i < children.length; i += columns) rows.push(sum(children.slice(i, i + columns), 'across'));
     totals = sum(rows, 'down');
   }
-  return checked(totals, [...at, key], `the ${key} holds ${formatCount(totals.views)} views`, ctx);
+  return checked(totals, [...at, key], () => `the ${key}`, ctx);
 }
 
 function unitView(node: Record<string, unknown>, at: SpecPath, flow: Flow, inherited: Inherited, ctx: WalkContext): ViewTotals {
@@ -169,11 +172,12 @@ function unitView(node: Record<string, unknown>, at: SpecPath, flow: Flow, inher
   const width = sideSize(node.width, encoding.x, inherited.defaults.continuousWidth, inherited.defaults.discreteWidth, flow, ctx);
   const height = sideSize(node.height, encoding.y, inherited.defaults.continuousHeight, inherited.defaults.discreteHeight, flow, ctx);
   let totals: ViewTotals = { views: 1, cells: 0, rows: drawn.rows, width, height, reported: { views: false, cells: false, size: false } };
-  totals = sideCheck(totals, node, at, ctx);
+  // Without a width, a discrete x axis sets it (a step per value): report it there.
+  totals = sideCheck(totals, node, at, { width: [...at, 'encoding', 'x'], height: [...at, 'encoding', 'y'] }, ctx);
   // Facet channels on a unit view: the same cells as a facet operator, one view each.
   const channels = (['row', 'column', 'facet'] as const).filter((c) => isRecord(encoding[c]));
   if (channels.length > 0) {
-    const cells = facetCells(channels.map((c) => [c, encoding[c]]), [...at, 'encoding'], flow, ctx);
+    const cells = facetCells(channels.map((c) => [c, encoding[c], [...at, 'encoding', c]]), flow, ctx);
     totals = facetTotals({ ...totals, cells: 0 }, cells, isRecord(encoding.facet) ? encoding.facet.columns : undefined, [...at, 'encoding', channels[0]!], ctx);
   }
   return totals;
@@ -220,25 +224,36 @@ function sideSize(size: unknown, def: unknown, continuous: number, discrete: num
   return size === 'container' ? 0 : continuous;
 }
 
-/** A view wider or taller than the side cap, reported where its size is set. */
-function sideCheck(totals: ViewTotals, node: Record<string, unknown>, at: SpecPath, ctx: WalkContext): ViewTotals {
+/**
+ * A view wider or taller than the side cap, reported where its size is set: at `width`/`height`
+ * when the view gives them, else at `fallback` (a unit's x/y channel, whose steps set it; a layer).
+ */
+function sideCheck(
+  totals: ViewTotals,
+  node: Record<string, unknown>,
+  at: SpecPath,
+  fallback: { width: SpecPath; height: SpecPath },
+  ctx: WalkContext,
+): ViewTotals {
   if (totals.reported.size) return totals;
   let reported = false;
   for (const [side, value] of [['width', totals.width], ['height', totals.height]] as const) {
-    const where = node[side] !== undefined ? [...at, side] : [...at, 'encoding', side === 'width' ? 'x' : 'y'];
+    const where = node[side] !== undefined ? [...at, side] : fallback[side];
     reported = ctx.report.over(where, MAX_CHART_SIDE, value, () => `the view is ${formatCount(value)} units ${side === 'width' ? 'wide' : 'tall'}`) || reported;
   }
   return reported ? { ...totals, reported: { ...totals.reported, size: true } } : totals;
 }
 
 /** Views, cells and size of a composition, each reported at the innermost view that passes its cap. */
-function checked(totals: ViewTotals, at: SpecPath, what: string, ctx: WalkContext): ViewTotals {
+function checked(totals: ViewTotals, at: SpecPath, what: () => string, ctx: WalkContext): ViewTotals {
   const reported = { ...totals.reported };
-  if (!reported.views && ctx.report.over(at, MAX_CHART_VIEWS, totals.views, () => `${what}: ${formatCount(totals.views)} views`)) reported.views = true;
-  if (!reported.cells && ctx.report.over(at, MAX_CHART_FACET_CELLS, totals.cells, () => `${what}: ${formatCount(totals.cells)} facet cells`)) reported.cells = true;
+  if (!reported.views && ctx.report.over(at, MAX_CHART_VIEWS, totals.views, () => `${what()} lays out ${formatCount(totals.views)} views`)) reported.views = true;
+  if (!reported.cells && ctx.report.over(at, MAX_CHART_FACET_CELLS, totals.cells, () => `${what()} makes ${formatCount(totals.cells)} facet cells (cells × views in each)`)) {
+    reported.cells = true;
+  }
   if (!reported.size) {
     const side = Math.max(totals.width, totals.height);
-    if (ctx.report.over(at, MAX_CHART_SIDE, side, () => `${what}, ${formatCount(totals.width)} × ${formatCount(totals.height)} units`)) reported.size = true;
+    if (ctx.report.over(at, MAX_CHART_SIDE, side, () => `${what()} is at least ${formatCount(totals.width)} × ${formatCount(totals.height)} units`)) reported.size = true;
   }
   return { ...totals, reported };
 }
