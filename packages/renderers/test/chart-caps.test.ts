@@ -263,6 +263,7 @@ describe('chart caps: other multipliers', () => {
     expect(() => preflight(calc('length(sequence(0, 10)) + format(datum.x, ".2f") + pad(datum.y, 4)'))).not.toThrow();
     // A title that merely reads like a call is not an expression.
     expect(() => preflight(spec({ data, title: 'Sales data (2024)', ...point }))).not.toThrow();
+    expect(() => preflight(spec({ data, title: { text: 'data(2024)', subtitle: 'pad(1e9)' }, ...point }))).not.toThrow();
   });
 
   it('caps projection precision and scale (both resample every line up to 65,536 times)', () => {

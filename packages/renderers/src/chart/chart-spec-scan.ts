@@ -12,6 +12,11 @@ import { numberFormatWidth } from './chart-number-format.js';
 
 /** Keys whose string value is a d3 number format (time formats have no width to abuse). */
 const NUMBER_FORMAT_KEYS = new Set(['format', 'numberFormat', 'normalizedNumberFormat']);
+/**
+ * Keys whose string value is text or a name, never an expression: a title such as "data (2024)"
+ * is not checked as a call. (Where these accept an expression, it sits under an `expr` key.)
+ */
+const TEXT_KEYS = new Set(['title', 'subtitle', 'description', 'text', 'name', 'field', 'as', 'type', '$schema']);
 
 interface Entry {
   value: unknown;
@@ -44,7 +49,7 @@ export function scanChartSpec(spec: Record<string, unknown>, at: SpecPath, repor
           report.over(pathOf(entry, at), MAX_CHART_PAD_WIDTH, width, () => `the number format ${JSON.stringify(value.slice(0, 40))} pads every label to ${formatCount(width)} characters`);
         }
       }
-      if (mentionsCostlyCall(value)) checkExpressionString(value, pathOf(entry, at), report);
+      if (!(typeof key === 'string' && TEXT_KEYS.has(key)) && mentionsCostlyCall(value)) checkExpressionString(value, pathOf(entry, at), report);
       continue;
     }
     if (!value || typeof value !== 'object') continue;
