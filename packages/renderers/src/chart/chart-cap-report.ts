@@ -43,9 +43,6 @@ export function createCapReport() {
     unbounded(at: SpecPath, message: string): void {
       if (report.unbounded.length < MAX_FINDINGS) report.unbounded.push({ path: [...at], message });
     },
-    get found(): boolean {
-      return report.violations.length + report.unbounded.length > 0;
-    },
   };
 }
 export type CapReporter = ReturnType<typeof createCapReport>;
