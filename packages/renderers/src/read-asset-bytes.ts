@@ -8,7 +8,12 @@ import { RenderError, type InputAsset, type RenderContext } from './contract.js'
 export async function readAssetBytes(
   ctx: RenderContext,
   assetId: string,
-  options: { maxBytes: number; purpose: string },
+  options: {
+    maxBytes: number;
+    purpose: string;
+    /** Sees each chunk as it arrives (to refuse content early); throwing stops the read. */
+    onChunk?: (chunk: Buffer, asset: InputAsset) => void;
+  },
 ): Promise<{ asset: InputAsset; bytes: Buffer }> {
   const asset = await ctx.readAsset(assetId);
   if (asset.byteSize > options.maxBytes) {
@@ -24,6 +29,7 @@ export async function readAssetBytes(
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       total += buf.length;
       if (total > options.maxBytes) throw tooLarge(assetId, options);
+      options.onChunk?.(buf, asset);
       chunks.push(buf);
     }
   } catch (err) {

@@ -11,3 +11,10 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 200;
 /** Largest JSON request body the API accepts (inline SVG, Markdown and chart data live here). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The largest raster any renderer draws: a side in pixels, and pixels in all. A 40 MP RGBA
+ * raster is 160 MB before encoding, which is as much memory as one job should take.
+ */
+export const MAX_RASTER_SIDE = 16_384;
+export const MAX_RASTER_PIXELS = 40_000_000;

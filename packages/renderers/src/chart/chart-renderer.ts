@@ -1,20 +1,19 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { chartInputSchema, type ChartInput } from '@kiln/shared';
-import { defineRenderer, RenderError, throwIfAborted, type RenderContext, type RenderResult } from '../contract.js';
+import { chartInputSchema, MAX_CHART_SIDE, MAX_RASTER_PIXELS, MAX_RASTER_SIDE, type ChartInput } from '@kiln/shared';
+import { capsExceeded, defineRenderer, RenderError, throwIfAborted, type RenderContext, type RenderResult } from '../contract.js';
 import { withAbortReason } from '../abort-reason.js';
 import { writePreview, PREVIEW_LONG_SIDE } from '../preview-image.js';
 import { rasterizeSvg } from '../image/rasterize-svg.js';
 import { encodeImageTo } from '../image/encode-image.js';
 import { findExternalReferences } from '../image/svg-safety.js';
 import { assertOfflineSpec } from './chart-spec-safety.js';
+import { assertChartInputCaps } from './chart-caps.js';
+import { formatCount } from './chart-cap-report.js';
 import { createOfflineLoader } from './offline-vega-loader.js';
 import { readChartData } from './chart-data.js';
 import { compileChart, createChartView, createLogCollector, prepareSpec } from './compile-chart.js';
 import { useShippedFontMetrics } from './vega-text-metrics.js';
-
-/** Past this a PNG is more memory than one job should take (a 40 MP RGBA raster is 160 MB). */
-const MAX_PNG_PIXELS = 40_000_000;
 
 const EXAMPLE: ChartInput = {
   spec: {
@@ -57,6 +56,9 @@ export const chartRenderer = defineRenderer<ChartInput>({
     return input.dataAssetId ? [input.dataAssetId] : [];
   },
   preflight(input) {
+    // First, and before anything recursive reads the spec: the caps walk proves it shallow and
+    // refuses what multiplies work (rows, views, size, generators) in time linear in its size.
+    assertChartInputCaps(input);
     assertOfflineSpec(input.spec);
     if (input.dataAssetId && input.spec.data !== undefined) {
       throw new RenderError('validation_failed', 'Give chart data either in spec.data or as dataAssetId, not both.', {
@@ -81,12 +83,17 @@ export const chartRenderer = defineRenderer<ChartInput>({
 });
 
 async function renderChart(input: ChartInput, ctx: RenderContext): Promise<RenderResult> {
+  // The preflight ran at submit; the caps run again here because a job may reach a worker by
+  // another road (an older queue entry, a nested render), and because only now are a data
+  // asset's rows known: facet cells, flattened arrays and bin spans are checked against them.
+  assertChartInputCaps(input);
   assertOfflineSpec(input.spec);
   let values: object[] | undefined;
   if (input.dataAssetId) {
     ctx.progress(0.05, 'data');
     values = await readChartData(ctx, input);
     throwIfAborted(ctx.signal);
+    assertChartInputCaps(input, { records: values });
   }
 
   ctx.progress(0.2, 'compile');
@@ -121,6 +128,7 @@ async function renderChart(input: ChartInput, ctx: RenderContext): Promise<Rende
   }
   throwIfAborted(ctx.signal);
   const { width, height } = svgSize(svg);
+  assertRenderedSize(width, height, input);
 
   if (input.format === 'svg') {
     ctx.progress(0.6, 'write');
@@ -137,12 +145,6 @@ async function renderChart(input: ChartInput, ctx: RenderContext): Promise<Rende
 
   const pixelWidth = Math.max(1, Math.round(width * input.scale));
   const pixelHeight = Math.max(1, Math.round(height * input.scale));
-  if (pixelWidth * pixelHeight > MAX_PNG_PIXELS) {
-    throw new RenderError(
-      'render_failed',
-      `A ${pixelWidth}×${pixelHeight} PNG is too large (limit ${MAX_PNG_PIXELS / 1e6} megapixels); lower scale or the chart size, or ask for SVG.`,
-    );
-  }
   ctx.progress(0.6, 'rasterize');
   const raster = await rasterizeSvg(svg, { width: pixelWidth, signal: ctx.signal });
   throwIfAborted(ctx.signal);
@@ -169,6 +171,31 @@ function withoutInlineRows(spec: Record<string, unknown>): Record<string, unknow
       ? { datasets: Object.fromEntries(Object.keys(datasets).map((k) => [k, []])) }
       : {}),
   };
+}
+
+/**
+ * The laid-out chart against the side cap and, for PNG, the raster caps. The preflight bounds the
+ * size from below (axes, legends and long labels are only known after layout); this is the exact
+ * check, made before anything is written or rasterized. Over a cap is the input's doing, so it
+ * fails as validation_failed, never retried.
+ */
+function assertRenderedSize(width: number, height: number, input: ChartInput): void {
+  const at = ['input', 'spec'];
+  const side = Math.max(width, height);
+  const size = `${formatCount(width)} × ${formatCount(height)}`;
+  if (side > MAX_CHART_SIDE) {
+    throw capsExceeded([{ path: at, message: `the chart lays out at ${size} units (limit ${formatCount(MAX_CHART_SIDE)} a side)`, limit: MAX_CHART_SIDE, actual: side }]);
+  }
+  if (input.format !== 'png') return;
+  const px = Math.max(1, Math.round(width * input.scale));
+  const py = Math.max(1, Math.round(height * input.scale));
+  const hint = 'lower scale or the chart size, or ask for SVG';
+  if (Math.max(px, py) > MAX_RASTER_SIDE) {
+    throw capsExceeded([{ path: at, message: `a ${px} × ${py} PNG is over ${formatCount(MAX_RASTER_SIDE)} pixels a side; ${hint}`, limit: MAX_RASTER_SIDE, actual: Math.max(px, py) }]);
+  }
+  if (px * py > MAX_RASTER_PIXELS) {
+    throw capsExceeded([{ path: at, message: `a ${px} × ${py} PNG is over ${MAX_RASTER_PIXELS / 1e6} megapixels; ${hint}`, limit: MAX_RASTER_PIXELS, actual: px * py }]);
+  }
 }
 
 function svgSize(svg: string): { width: number; height: number } {

@@ -79,5 +79,17 @@ export async function renderNestedPrimary<Input>(
 
 function prefixError(err: unknown, where: (string | number)[]): unknown {
   if (!(err instanceof RenderError)) return err;
-  return new RenderError(err.code, `${where.join('.')}: ${err.message}`, err.options);
+  return new RenderError(err.code, `${where.join('.')}: ${err.message}`, { ...err.options, details: rerootDetails(err.options.details, where) });
+}
+
+/**
+ * A nested renderer reports paths from its own input (`['input', 'spec', 'data']`); inside a
+ * video they belong under the scene (`['input', 'scenes', 2, 'visual', 'chart', 'spec', 'data']`).
+ */
+function rerootDetails(details: unknown, where: (string | number)[]): unknown {
+  if (!Array.isArray(details)) return details;
+  return details.map((d: unknown) => {
+    const path = (d as { path?: unknown } | null)?.path;
+    return Array.isArray(path) && path[0] === 'input' ? { ...(d as object), path: [...where, ...path.slice(1)] } : d;
+  });
 }
