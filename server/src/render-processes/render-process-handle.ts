@@ -20,6 +20,7 @@ export interface RenderProcess {
   readonly ready: Promise<void>;
   /** Resolves once the process has exited, with a sentence saying how. */
   readonly exited: Promise<string>;
+  /** False from the moment it is killed (not only once it has exited): never hand it out again. */
   readonly alive: boolean;
   send(msg: ToRenderProcess): void;
   /** SIGKILL, remembering why (the reason is what a crashed job reports). */
@@ -102,10 +103,10 @@ export function startRenderProcess(options: RenderProcessOptions): RenderProcess
     ready,
     exited,
     get alive() {
-      return alive;
+      return alive && killReason === null;
     },
     send(msg) {
-      if (alive && child.connected) child.send(msg);
+      if (alive && killReason === null && child.connected) child.send(msg);
     },
     kill(reason) {
       if (!alive) return;

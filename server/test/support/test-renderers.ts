@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { once } from 'node:events';
+import { existsSync, writeFileSync } from 'node:fs';
 import { defineRenderer, RenderError, throwIfAborted, type Renderer } from '@kiln/renderers';
 
 /**
@@ -95,4 +96,55 @@ const copyAsset = defineRenderer({
   },
 });
 
-export const renderers: Renderer<any>[] = [slow, fail, bytes, spin, copyAsset];
+const abortProcess = defineRenderer({
+  kind: 'test-abort',
+  description: 'Aborts its render process (a native crash), optionally only on the first try.',
+  inputSchema: z.object({ onlyOnce: z.boolean().default(false), marker: z.string().optional() }),
+  example: { onlyOnce: false },
+  async render(input, ctx) {
+    // The marker file survives the process: a second render of the same job sees it and succeeds.
+    const marker = input.marker ? `${input.marker}.crashed` : null;
+    if (!input.onlyOnce || (marker && !existsSync(marker))) {
+      if (marker) writeFileSync(marker, 'x');
+      process.abort();
+    }
+    const out = ctx.output({ role: 'primary', contentType: 'text/plain', filename: 'survived.txt' });
+    out.end('survived\n');
+    await once(out, 'finish');
+  },
+});
+
+const hog = defineRenderer({
+  kind: 'test-oom',
+  description: 'Allocates native memory until its process is killed.',
+  inputSchema: z.object({ mbPerStep: z.number().int().min(1).max(1024).default(64) }),
+  example: { mbPerStep: 64 },
+  async render(input) {
+    const held: Buffer[] = [];
+    for (;;) {
+      // Filled, so the pages are really resident (an untouched allocation costs nothing).
+      held.push(Buffer.alloc(input.mbPerStep * 1024 * 1024, 1));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  },
+});
+
+const slowCheck = defineRenderer({
+  kind: 'test-slow-check',
+  description: 'An input whose submit-time check spins for `checkMs` (a stand-in for a costly parse).',
+  inputSchema: z.object({ checkMs: z.number().int().min(0).max(600_000) }),
+  example: { checkMs: 0 },
+  preflight(input) {
+    const end = Date.now() + input.checkMs;
+    while (Date.now() < end) {
+      /* busy on purpose, like a pathological compile */
+    }
+  },
+  async render(_input, ctx) {
+    const out = ctx.output({ role: 'primary', contentType: 'text/plain', filename: 'checked.txt' });
+    out.end('checked\n');
+    await once(out, 'finish');
+  },
+});
+
+export const renderers: Renderer<any>[] = [slow, fail, bytes, spin, copyAsset, abortProcess, hog, slowCheck];
