@@ -19,6 +19,8 @@ export interface AppDeps {
   keys: ApiKeyService;
   /** Whether this process's worker is running (null when started with --no-worker). */
   workerRunning: (() => boolean) | null;
+  /** The company `default` stands for in local_trusted mode (null in authenticated mode). */
+  defaultCompanyId: string | null;
   /** True once the process has begun to stop: /api/ready answers 503 while it drains. */
   draining: () => boolean;
 }

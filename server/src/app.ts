@@ -8,6 +8,7 @@ import { findUnacceptableJson, parseJsonBody } from './http/json-body.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuth } from './http/auth.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { discoveryRoutes } from './routes/discovery-routes.js';
 import { companiesRoutes } from './routes/companies-routes.js';
 import { contentJobsRoutes } from './routes/content-jobs-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
@@ -36,6 +37,11 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   // Query strings and path parameters reach SQL too: the same refusal of NUL and lone surrogates.
   app.addHook('preValidation', async (request) => {
+    const params = request.params as { companyId?: string } | undefined;
+    // local_trusted: `default` stands for the default company wherever a company id goes.
+    if (params?.companyId === 'default' && deps.defaultCompanyId && deps.config.deploymentMode === 'local_trusted') {
+      params.companyId = deps.defaultCompanyId;
+    }
     for (const [where, values] of [['query', request.query], ['params', request.params]] as const) {
       const problem = findUnacceptableJson(values, 4);
       if (problem) throw validationFailed([{ path: [where, ...problem.path], message: problem.message }]);
@@ -55,6 +61,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(healthRoutes(deps));
+  await app.register(discoveryRoutes(deps));
   await app.register(companiesRoutes(deps));
   await app.register(contentJobsRoutes(deps));
   await app.register(eventsRoutes(deps));

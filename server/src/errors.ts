@@ -31,13 +31,26 @@ export interface IssueLike {
   path: PropertyKey[];
   message: string;
   code?: string;
+  /** zod's too_big issues carry the cap… */
+  maximum?: unknown;
+  /** …and custom cap checks carry `{ limit, actual }`. */
+  params?: Record<string, unknown>;
 }
 
-/** zod issues → the `details` array of a validation_failed response. */
+/**
+ * zod issues → the `details` array of a validation_failed response. A cap that was exceeded
+ * says so: `limit` (and `actual` where the check knows it), as CapViolation does.
+ */
 export function issuesToDetails(issues: readonly IssueLike[], prefix: (string | number)[] = []) {
-  return issues.map((i) => ({
-    path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-    message: i.message,
-    ...(i.code ? { code: i.code } : {}),
-  }));
+  return issues.map((i) => {
+    const limit = typeof i.params?.limit === 'number' ? i.params.limit : i.code === 'too_big' && typeof i.maximum === 'number' ? i.maximum : undefined;
+    const actual = typeof i.params?.actual === 'number' ? i.params.actual : undefined;
+    return {
+      path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+      message: i.message,
+      ...(i.code ? { code: i.code } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(actual !== undefined ? { actual } : {}),
+    };
+  });
 }

@@ -185,6 +185,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         keys,
         workerRunning: w ? () => w.running() : null,
         draining: () => draining,
+        defaultCompanyId,
       });
       stops.push(async () => {
         // Open SSE streams end when their connections are closed.

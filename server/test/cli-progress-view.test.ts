@@ -22,7 +22,7 @@ const t0 = Date.parse('2026-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(t0 + ms).toISOString();
 const job = (over: Partial<JobView>): JobView => ({
   id: 'job-1', companyId: 'c', kind: 'test-slow', status: 'queued', progress: 0, stage: null, attempt: 0, maxAttempts: 3,
-  priority: 0, timeoutMs: 1000, input: {}, sourceTaskId: null, error: null, warnings: [], assets: [], cancelRequested: false,
+  priority: 0, timeoutMs: 1000, input: {}, sourceTaskId: null, error: null, warnings: [], output: null, outputs: [], assets: [], inputAssetIds: [], outputName: null, cancelRequested: false,
   createdAt: iso(0), startedAt: null, finishedAt: null, updatedAt: iso(0), ...over,
 });
 const event = (id: string, type: JobEvent['type'], at: number, payload: Partial<JobEvent['payload']>): JobEvent => ({
@@ -41,7 +41,7 @@ describe('kiln progress bar (TTY)', () => {
     now = t0 + 2600;
     view.onItem(event('4', 'content_job.progress', 2600, { progress: 0.75, stage: 'step-3' }));
     view.finish(job({ status: 'done', progress: 1, stage: 'done', finishedAt: iso(3200), assets: [
-      { id: 'a-1', companyId: 'c', jobId: 'job-1', sourceTaskId: null, role: 'primary', contentType: 'text/plain', byteSize: 14, sha256: 'x', filename: 'slow.txt', metadata: {}, url: '/x', createdAt: iso(3200) },
+      { id: 'a-1', companyId: 'c', jobId: 'job-1', derivedFrom: [], sourceTaskId: null, role: 'primary', contentType: 'text/plain', byteSize: 14, sha256: 'x', filename: 'slow.txt', metadata: {}, url: '/x', createdAt: iso(3200) },
     ] }));
 
     const redraws = term.text().split('\r').filter(Boolean);

@@ -1,9 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ZodType } from 'zod';
-import type { AssetMetadata, AssetRole, CapViolation } from '@kiln/shared';
+import type { AssetMetadata, CapViolation, OutputRole } from '@kiln/shared';
 
 export interface OutputOptions {
-  role: AssetRole;
+  role: OutputRole;
   contentType: string;
   /** A file name for downloads (`Content-Disposition`); the storage key is made by the server. */
   filename: string;
@@ -43,7 +43,7 @@ export interface RenderContext {
 
 export interface RenderResult {
   /** Metadata per output role (width/height/durationMs/pages …), recorded on the asset rows. */
-  metadata?: Partial<Record<AssetRole, AssetMetadata>>;
+  metadata?: Partial<Record<OutputRole, AssetMetadata>>;
 }
 
 export interface Renderer<Input = unknown> {

@@ -25,7 +25,8 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 export const assetViewSchema = z.object({
   id: z.uuid(),
   companyId: z.uuid(),
-  jobId: z.uuid().nullable().describe('The job that produced the asset.'),
+  jobId: z.uuid().nullable().describe('The job that produced the asset; null for an upload.'),
+  derivedFrom: z.array(z.uuid()).describe('The assets the producing job read (its inputAssetIds); empty for an upload.'),
   sourceTaskId: z.string().nullable(),
   role: z.enum(ASSET_ROLES),
   contentType: z.string(),
@@ -37,6 +38,19 @@ export const assetViewSchema = z.object({
   createdAt: timestamp,
 });
 export type AssetView = z.infer<typeof assetViewSchema>;
+
+const lineageNodeSchema = z.object({
+  depth: z.number().int().min(1).describe('1: directly; 2: through one more job; …'),
+  asset: assetViewSchema,
+});
+
+/** GET …/assets/:assetId/lineage */
+export const assetLineageSchema = z.object({
+  asset: assetViewSchema,
+  ancestors: z.array(lineageNodeSchema).describe('What the asset was made from: the inputs of the job that made it, and theirs, nearest first.'),
+  descendants: z.array(lineageNodeSchema).describe('What was made from the asset: outputs of every job that read it, and theirs, nearest first.'),
+});
+export type AssetLineage = z.infer<typeof assetLineageSchema>;
 
 export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
 
@@ -57,7 +71,13 @@ export const jobViewSchema = z.object({
   warnings: z
     .array(z.string())
     .describe('Things in the input that were not rendered as written (raw HTML shown as text, an image scaled down, text shrunk to fit).'),
-  assets: z.array(assetViewSchema),
+  output: assetViewSchema
+    .nullable()
+    .describe('The result: the first primary asset, once the job is done (null before). Download it from `output.url`.'),
+  outputs: z.array(assetViewSchema).describe('Every primary asset, for kinds that make several; empty before the job is done.'),
+  assets: z.array(assetViewSchema).describe('Every asset the job made: primaries first, then previews.'),
+  inputAssetIds: z.array(z.uuid()).describe('Every asset the input referenced (uploads or earlier outputs).'),
+  outputName: z.string().nullable().describe('The file name asked for with `outputName`, if any.'),
   cancelRequested: z.boolean(),
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
@@ -65,6 +85,10 @@ export const jobViewSchema = z.object({
   updatedAt: timestamp,
 });
 export type JobView = z.infer<typeof jobViewSchema>;
+
+/** What `POST …/content-jobs` with `Prefer: wait=N` answers when the job ended in time: the job, plus `jobId`. */
+export const finishedJobResponseSchema = jobViewSchema.extend({ jobId: z.uuid().describe('The same as `id`, as in the 202 answer.') });
+export type FinishedJobResponse = z.infer<typeof finishedJobResponseSchema>;
 
 export const createJobResponseSchema = z.object({
   jobId: z.uuid(),
@@ -136,6 +160,21 @@ export const rendererViewSchema = z.object({
 });
 export type RendererView = z.infer<typeof rendererViewSchema>;
 export const rendererListSchema = z.object({ items: z.array(rendererViewSchema) });
+
+/** GET /api: where everything is. */
+export const apiIndexSchema = z.object({
+  name: z.literal('Kiln'),
+  version: z.string(),
+  description: z.string(),
+  deploymentMode: z.enum(['local_trusted', 'authenticated']),
+  authentication: z.string(),
+  defaultCompany: z
+    .object({ id: z.uuid(), alias: z.literal('default'), url: z.string() })
+    .nullable()
+    .describe('local_trusted mode: the company to work in; `default` works wherever a company id goes.'),
+  kinds: z.array(z.string()),
+  links: z.record(z.string(), z.string()).describe('docs, openapi, guideForAgents (/llms.txt), renderers, companies, createJob, uploadAsset, mcp, health, ready.'),
+});
 
 export const healthResponseSchema = z.object({ status: z.literal('ok') });
 

@@ -16,6 +16,17 @@ export const createJobBodySchema = z
     priority: z.number().int().min(-100).max(100).optional(),
     timeoutMs: z.number().int().min(100).max(MAX_JOB_TIMEOUT_MS).optional(),
     maxAttempts: z.number().int().min(1).max(10).optional(),
+    /**
+     * The output's file name (download name and stored name). Its extension is the output's own
+     * (`report` and `report.txt` both give `report.pdf` for a PDF); previews get `-preview`.
+     */
+    outputName: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^/\\\x00-\x1f]+$/, 'a file name: no slashes or control characters')
+      .optional()
+      .describe('The output\'s file name (its extension is the output\'s own); previews get "-preview".'),
     /** POSTed a JSON notification when the job ends (done, failed or canceled); retried on failure. */
     webhookUrl: z
       .string()
@@ -26,6 +37,11 @@ export const createJobBodySchema = z
   })
   .strict();
 export type CreateJobBody = z.infer<typeof createJobBodySchema>;
+
+/** GET …/content-jobs/:jobId?wait=N: answer when the job ends, or after N seconds (at most 60) with the job as it is. */
+export const getJobQuerySchema = z.object({
+  wait: z.coerce.number().int().min(0).max(3600).optional(),
+});
 
 export const listJobsQuerySchema = z.object({
   status: z.enum(JOB_STATUSES).optional(),

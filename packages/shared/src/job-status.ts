@@ -8,5 +8,9 @@ export function isTerminalStatus(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export const ASSET_ROLES = ['primary', 'preview'] as const;
+/** What a renderer writes: the output itself, and a small preview of it. */
+export const OUTPUT_ROLES = ['primary', 'preview'] as const;
+export type OutputRole = (typeof OUTPUT_ROLES)[number];
+/** Every asset is an output of a job, or a file a caller uploaded (`input`). */
+export const ASSET_ROLES = [...OUTPUT_ROLES, 'input'] as const;
 export type AssetRole = (typeof ASSET_ROLES)[number];

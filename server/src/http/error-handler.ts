@@ -55,7 +55,16 @@ export function installErrorHandler(app: FastifyInstance) {
     return reply.status(500).send({ error: { code: 'internal_error', message: `Internal error (request ${request.id}).` } });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200);
+    // Under /api, say where the routes are described: an agent guessing paths finds its way.
+    const underApi = /^\/api(\/|$)/i.test(path);
+    return reply.status(404).send({
+      error: {
+        code: 'not_found',
+        message: `No route ${request.method} ${path}.${underApi ? ' Every route is described at /api/docs (OpenAPI: /api/openapi.json; a guide for agents: /llms.txt).' : ''}`,
+        ...(underApi ? { details: { docs: '/api/docs', openapi: '/api/openapi.json', guide: '/llms.txt' } } : {}),
+      },
+    });
+  });
 }

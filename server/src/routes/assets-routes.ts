@@ -6,6 +6,7 @@ import { isUuid } from '../services/companies/company-service.js';
 import type { ByteRange } from '../services/storage/storage-provider.js';
 import type { AppDeps } from '../app-deps.js';
 import { companyFromRequest } from './company-scope.js';
+import { assetLineage, type LineageRow } from '../services/assets/asset-lineage.js';
 import { executesInBrowser, presignedDownload } from './asset-redirect.js';
 
 /**
@@ -65,6 +66,15 @@ export function assetsRoutes(deps: AppDeps) {
       const companyId = await companyFromRequest(deps, request);
       const { assetId } = request.params as { assetId: string };
       return toAssetView(await requireAsset(companyId, assetId), deps.config.publicUrl);
+    });
+
+    app.get('/api/companies/:companyId/assets/:assetId/lineage', async (request) => {
+      const companyId = await companyFromRequest(deps, request);
+      const { assetId } = request.params as { assetId: string };
+      const asset = await requireAsset(companyId, assetId);
+      const { ancestors, descendants } = await assetLineage(deps.database.pool, companyId, asset.id);
+      const node = (n: LineageRow) => ({ depth: n.depth, asset: toAssetView(n.asset, deps.config.publicUrl) });
+      return { asset: toAssetView(asset, deps.config.publicUrl), ancestors: ancestors.map(node), descendants: descendants.map(node) };
     });
 
     const sendContent = (head: boolean) => async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {

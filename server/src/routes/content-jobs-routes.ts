@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { listJobsQuerySchema } from '@kiln/shared';
+import { getJobQuerySchema, isTerminalStatus, listJobsQuerySchema } from '@kiln/shared';
+import type { FastifyReply } from 'fastify';
+import { MAX_WAIT_SECONDS, preferredWaitSeconds, waitForJobEnd } from '../services/jobs/job-waiter.js';
 import { KilnError, issuesToDetails, validationFailed } from '../errors.js';
 import { assertCompanyAccess } from '../http/auth.js';
 import { isUuid } from '../services/companies/company-service.js';
@@ -8,6 +10,16 @@ import { companyFromRequest } from './company-scope.js';
 
 /** What an Idempotency-Key may be (the OpenAPI document publishes the same pattern). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Fires when the client goes away, so a waiting request stops waiting for nobody. (The response's
+ * 'close', not the request's: a request 'closes' as soon as its body has been read.)
+ */
+function closedSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => controller.abort());
+  return controller.signal;
+}
 
 export function contentJobsRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
@@ -25,9 +37,19 @@ export function contentJobsRoutes(deps: AppDeps) {
         idempotencyKey: key as string | undefined,
         requestedBy: request.principal.keyId ?? 'local',
       });
+      const location = `/api/companies/${companyId}/content-jobs/${response.jobId}`;
+      const wait = preferredWaitSeconds(request.headers.prefer);
+      if (wait !== null) {
+        // Prefer: wait=N — answer with the finished job if it ends in time (RFC 7240, as Replicate does).
+        reply.header('preference-applied', `wait=${wait}`);
+        const job = await waitForJobEnd({ hub: deps.hub, getJob: deps.jobs.get }, companyId, response.jobId, wait, closedSignal(reply));
+        if (isTerminalStatus(job.status)) {
+          return reply.status(200).header('location', location).header('idempotent-replayed', created ? 'false' : 'true').send({ ...job, jobId: job.id });
+        }
+      }
       return reply
         .status(202)
-        .header('location', `/api/companies/${companyId}/content-jobs/${response.jobId}`)
+        .header('location', location)
         .header('idempotent-replayed', created ? 'false' : 'true')
         .send(response);
     });
@@ -39,10 +61,14 @@ export function contentJobsRoutes(deps: AppDeps) {
       return deps.jobs.list(companyId, query.data);
     });
 
-    app.get('/api/companies/:companyId/content-jobs/:jobId', async (request) => {
+    app.get('/api/companies/:companyId/content-jobs/:jobId', async (request, reply) => {
       const companyId = await companyFromRequest(deps, request);
       const { jobId } = request.params as { jobId: string };
-      return deps.jobs.get(companyId, jobId);
+      const query = getJobQuerySchema.safeParse(request.query);
+      if (!query.success) throw validationFailed(issuesToDetails(query.error.issues));
+      if (!query.data.wait) return deps.jobs.get(companyId, jobId);
+      await deps.jobs.requireJob(companyId, jobId);
+      return waitForJobEnd({ hub: deps.hub, getJob: deps.jobs.get }, companyId, jobId, Math.min(MAX_WAIT_SECONDS, query.data.wait), closedSignal(reply));
     });
 
     app.post('/api/companies/:companyId/content-jobs/:jobId/cancel', async (request, reply) => {

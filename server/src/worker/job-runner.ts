@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AssetMetadata, AssetRole } from '@kiln/shared';
+import type { AssetMetadata, OutputRole } from '@kiln/shared';
 import { RenderError, type InputAsset, type OutputOptions } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
 import { appendJobEvent, settleRunningJob, transitionJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
@@ -62,6 +62,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
   let outputs: PendingOutput[] = [];
   const warnings: string[] = [];
   const progress = createProgressWriter(deps, job);
+  const names = outputNamer(job.outputName);
   let tmpDir: string | null = null;
 
   try {
@@ -75,7 +76,8 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
         warn: (message) => {
           if (warnings.length < MAX_WARNINGS && !warnings.includes(message)) warnings.push(String(message).slice(0, 1000));
         },
-        openOutput(options) {
+        openOutput(asked) {
+          const options = { ...asked, filename: names.next(asked) };
           const body = new PassThrough();
           const stored = deps.storage.write(job.companyId, GENERATED_NAMESPACE, options.filename, body, {
             contentType: options.contentType,
@@ -102,6 +104,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
       await discardOutputs(deps, job.companyId, outputs);
       outputs = [];
       warnings.length = 0;
+      names.reset();
       result = await renderOnce();
     }
     if (signal.aborted) throw signal.reason;
@@ -116,6 +119,28 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
     clearTimeout(timer);
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * The stored and download names of a job's outputs. With `outputName`, the primary is called
+ * that, with the output's own extension (a PDF stays `.pdf` whatever the caller wrote); further
+ * primaries get `-2`, `-3` …; previews get `-preview`. Without it, the renderer's own names.
+ */
+export function outputNamer(outputName: string | null) {
+  const base = outputName?.replace(/\.[A-Za-z0-9]{1,8}$/, '') || null;
+  let seen: Record<string, number> = {};
+  return {
+    next(options: OutputOptions): string {
+      if (!base) return options.filename;
+      const n = (seen[options.role] = (seen[options.role] ?? 0) + 1);
+      const ext = path.extname(options.filename);
+      const suffix = (options.role === 'primary' ? '' : `-${options.role}`) + (n > 1 ? `-${n}` : '');
+      return `${base}${suffix}${ext}`;
+    },
+    reset() {
+      seen = {};
+    },
+  };
 }
 
 async function readCompanyAsset(deps: JobRunnerDeps, companyId: string, assetId: string): Promise<InputAsset> {
@@ -140,7 +165,7 @@ async function complete(
   job: JobRow,
   outputs: PendingOutput[],
   stored: StoredObject[],
-  metadata: Partial<Record<AssetRole, AssetMetadata>>,
+  metadata: Partial<Record<OutputRole, AssetMetadata>>,
   warnings: string[],
 ) {
   let tried = false;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { AssetMetadata, AssetRole } from '@kiln/shared';
+import type { AssetMetadata, OutputRole as AssetRole } from '@kiln/shared';
 import { RenderError, type InputAsset, type OutputOptions, type RenderContext } from '../contract.js';
 
 export interface WrittenOutput extends OutputOptions {

@@ -16,6 +16,12 @@ export const VIDEO_QUALITIES = ['draft', 'standard', 'high'] as const;
 /** The longest video one job renders; longer ones belong in an editor, not a queue of stills. */
 export const MAX_VIDEO_DURATION_MS = 10 * 60 * 1000;
 export const MAX_VIDEO_SCENES = 100;
+/**
+ * The most pixels one video may encode: width × height × fps × seconds of 1080p at 30 fps for
+ * ten minutes (3.7e10). A 3840×2160 60 fps video may therefore last 75 s, a 720p30 one 22 min
+ * (but MAX_VIDEO_DURATION_MS caps it at 10).
+ */
+export const MAX_VIDEO_PIXEL_RATE_TOTAL = 1920 * 1080 * 30 * 600;
 
 // H.264 and VP9 in 4:2:0 need even dimensions.
 const evenDimension = z
@@ -99,7 +105,22 @@ export const videoInputSchema = z
   .superRefine((input, issue) => {
     const total = input.scenes.reduce((sum, s) => sum + s.durationMs, 0);
     if (total > MAX_VIDEO_DURATION_MS) {
-      issue.addIssue({ code: 'custom', path: ['scenes'], message: `scenes last ${total} ms; at most ${MAX_VIDEO_DURATION_MS} ms` });
+      issue.addIssue({
+        code: 'custom', path: ['scenes'], message: `scenes last ${total} ms; at most ${MAX_VIDEO_DURATION_MS} ms`,
+        params: { limit: MAX_VIDEO_DURATION_MS, actual: total },
+      });
+    }
+    const { width, height } = resolveVideoSize(input.resolution);
+    const pixels = width * height * input.fps * (total / 1000);
+    if (pixels > MAX_VIDEO_PIXEL_RATE_TOTAL) {
+      issue.addIssue({
+        code: 'custom',
+        path: ['resolution'],
+        message:
+          `${width}×${height} at ${input.fps} fps for ${total / 1000} s is ${pixels.toExponential(2)} pixels to encode; ` +
+          `at most ${MAX_VIDEO_PIXEL_RATE_TOTAL.toExponential(2)} (1080p at 30 fps for 10 minutes). Lower the resolution, fps or duration.`,
+        params: { limit: MAX_VIDEO_PIXEL_RATE_TOTAL, actual: Math.round(pixels) },
+      });
     }
     input.scenes.forEach((scene, i) => {
       if (scene.durationMs * input.fps < 1000) {

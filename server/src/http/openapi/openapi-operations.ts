@@ -88,6 +88,16 @@ const contentHeaders: Record<string, HeaderObject> = {
 export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: number }): DocumentedOperation[] {
   const scoped = (codes: ErrorCode[] = []): ErrorCode[] => ['company_not_found', ...codes];
   const list: [HttpMethod, string, OperationInput][] = [
+    ['get', '/api', {
+      operationId: 'getApiIndex', tags: ['System'], summary: 'Where everything is', public: true,
+      description: 'A JSON index: links to the docs, the OpenAPI document, the guide for agents, renderers, companies, MCP and health; the default company in local_trusted mode.',
+      responses: { 200: jsonResponse('The index.', 'ApiIndex') },
+    }],
+    ['get', '/llms.txt', {
+      operationId: 'getAgentGuide', tags: ['System'], summary: 'A short guide for agents (plain text)', public: true,
+      description: 'What Kiln does, the default company, one example per kind, how to wait, stream and upload.',
+      responses: { 200: { description: 'The guide.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    }],
     ['get', '/api/health', {
       operationId: 'getHealth', tags: ['System'], summary: 'Liveness', public: true,
       description: 'Answers as long as the process serves HTTP; checks nothing else.',
@@ -151,8 +161,13 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
     ['post', `${companyPath}/content-jobs`, {
       operationId: 'createContentJob', tags: ['Content jobs'], summary: 'Queue a content job',
       description:
-        'Validates everything a render needs (the body, the kind, the input against the renderer\'s schema, renderer checks such as compiling a chart spec, and that referenced assets belong to the company) and queues the job. Follow it with GET or the events stream.',
-      parameters: [parameterRef('CompanyId'), parameterRef('IdempotencyKey')],
+        'Validates everything a render needs (the body, the kind, the input against the renderer\'s schema, renderer checks such as compiling a chart spec, and that referenced assets belong to the company) and queues the job. ' +
+        'With `Prefer: wait=N` (N ≤ 60 seconds; more counts as 60) the answer waits for the job: 200 with the finished job if it ends in time, else the usual 202. Otherwise follow it with GET (`?wait=N` works there too) or the events stream.',
+      parameters: [
+        parameterRef('CompanyId'),
+        parameterRef('IdempotencyKey'),
+        { name: 'Prefer', in: 'header', schema: { type: 'string', pattern: '^wait=\\d+$' }, description: '`wait=N`: wait up to N seconds (at most 60) for the job to end.', example: 'wait=30' },
+      ],
       requestBody: {
         required: true,
         content: {
@@ -169,6 +184,11 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
         202: jsonResponse('Queued (or, with a replayed Idempotency-Key, the original answer).', 'CreateJobResponse', {
           Location: header('The job.'),
           'Idempotent-Replayed': header('`true` when this answers an earlier request with the same Idempotency-Key.'),
+          'Preference-Applied': header('`wait=N` when a `Prefer: wait` was honoured (N as applied).'),
+        }),
+        200: jsonResponse('`Prefer: wait=N` and the job ended in time: the job as GET shows it, plus `jobId`.', 'FinishedJobResponse', {
+          Location: header('The job.'),
+          'Preference-Applied': header('`wait=N`, N as applied (at most 60).'),
         }),
       },
       errors: scoped([...JSON_BODY_ERRORS, 'unknown_kind', 'webhook_url_forbidden', 'asset_not_found', 'idempotency_conflict', 'queue_full', 'server_busy']),
@@ -197,9 +217,14 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
     }],
     ['get', jobPath, {
       operationId: 'getContentJob', tags: ['Content jobs'], summary: 'Get a job',
-      parameters: [parameterRef('CompanyId'), parameterRef('JobId')],
-      responses: { 200: jsonResponse('The job, with its assets once done.', 'JobView') },
-      errors: scoped(['job_not_found']),
+      description: 'With `?wait=N` (seconds, at most 60) the answer comes as soon as the job ends, or after N seconds with the job as it is then.',
+      parameters: [
+        parameterRef('CompanyId'),
+        parameterRef('JobId'),
+        { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'Seconds to wait for the job to end (at most 60).' },
+      ],
+      responses: { 200: jsonResponse('The job; `output` is its result once done.', 'JobView') },
+      errors: scoped(['job_not_found', 'validation_failed']),
     }],
     ['post', `${jobPath}/cancel`, {
       operationId: 'cancelContentJob', tags: ['Content jobs'], summary: 'Cancel a job',
@@ -247,6 +272,13 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       operationId: 'getAsset', tags: ['Assets'], summary: "Get an asset's metadata",
       parameters: [parameterRef('CompanyId'), parameterRef('AssetId')],
       responses: { 200: jsonResponse('The asset.', 'AssetView') },
+      errors: scoped(['asset_not_found']),
+    }],
+    ['get', `${assetPath}/lineage`, {
+      operationId: 'getAssetLineage', tags: ['Assets'], summary: 'What an asset was made from, and what was made from it',
+      description: 'Follows jobs both ways (their `inputAssetIds` and outputs) up to 20 steps, nearest first, 500 assets at most.',
+      parameters: [parameterRef('CompanyId'), parameterRef('AssetId')],
+      responses: { 200: jsonResponse('The lineage.', 'AssetLineage') },
       errors: scoped(['asset_not_found']),
     }],
     ['get', `${assetPath}/content`, contentOperation('get')],

@@ -16,16 +16,22 @@ export interface AssetRow {
   sourceJobId: string | null;
   role: AssetRole;
   metadata: AssetMetadata;
+  /** The assets the job that made this one read (none for uploads). */
+  derivedFrom: string[];
   createdAt: Date;
 }
 
-const ASSET_COLUMNS = `
+export const ASSET_COLUMNS = `
   a.id, a.company_id AS "companyId", a.provider, a.namespace, a.object_key AS "objectKey",
   a.content_type AS "contentType", a.byte_size::float8 AS "byteSize", a.sha256,
   a.original_filename AS "originalFilename", a.source_task_id AS "sourceTaskId",
-  a.source_job_id AS "sourceJobId", a.role, a.metadata, a.created_at AS "createdAt"`;
+  a.source_job_id AS "sourceJobId", a.role, a.metadata, a.created_at AS "createdAt",
+  coalesce((SELECT j.input_asset_ids FROM content_jobs j WHERE j.id = a.source_job_id), '{}')::text[] AS "derivedFrom"`;
 
-export type NewAsset = Omit<AssetRow, 'id' | 'createdAt'>;
+/** Primary outputs first (what a caller wants), then previews, then anything else; oldest first within each. */
+export const ASSET_ORDER = `CASE a.role WHEN 'primary' THEN 0 WHEN 'preview' THEN 1 ELSE 2 END, a.created_at, a.id`;
+
+export type NewAsset = Omit<AssetRow, 'id' | 'createdAt' | 'derivedFrom'>;
 
 export async function insertAsset(q: Queryable, a: NewAsset): Promise<AssetRow> {
   const { rows } = await q.query<AssetRow>(
@@ -79,7 +85,7 @@ export async function listAssetsOfJobs(q: Queryable, companyId: string, jobIds: 
   if (jobIds.length === 0) return [];
   const { rows } = await q.query<AssetRow>(
     `SELECT ${ASSET_COLUMNS} FROM assets a WHERE a.company_id = $1 AND a.source_job_id = ANY($2::uuid[])
-     ORDER BY a.role, a.created_at`,
+     ORDER BY ${ASSET_ORDER}`,
     [companyId, jobIds],
   );
   return rows;
@@ -107,6 +113,7 @@ export function toAssetView(a: AssetRow, baseUrl = ''): AssetView {
     jobId: a.sourceJobId,
     sourceTaskId: a.sourceTaskId,
     role: a.role,
+    derivedFrom: a.derivedFrom ?? [],
     contentType: a.contentType,
     byteSize: a.byteSize,
     sha256: a.sha256,

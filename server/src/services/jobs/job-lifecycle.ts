@@ -66,6 +66,8 @@ export interface NewJob {
   requestHash: string | null;
   webhookUrl: string | null;
   requestedBy: string | null;
+  inputAssetIds: string[];
+  outputName: string | null;
 }
 
 export type InsertOutcome =
@@ -84,8 +86,8 @@ export async function insertQueuedJob(q: Queryable, job: NewJob): Promise<Insert
   const { rows } = await q.query<JobRow>(
     `WITH j AS (
        INSERT INTO content_jobs (company_id, kind, input, priority, timeout_ms, max_attempts, source_task_id,
-                                 idempotency_key, request_hash, webhook_url, requested_by)
-       SELECT c.id, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11
+                                 idempotency_key, request_hash, webhook_url, requested_by, input_asset_ids, output_name)
+       SELECT c.id, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid[], $13
        FROM companies c
        WHERE c.id = $1
          AND (SELECT count(*) FROM (SELECT 1 FROM content_jobs q WHERE q.company_id = c.id AND q.status = 'queued'
@@ -100,6 +102,7 @@ export async function insertQueuedJob(q: Queryable, job: NewJob): Promise<Insert
     [
       job.companyId, job.kind, JSON.stringify(job.input), job.priority, job.timeoutMs, job.maxAttempts,
       job.sourceTaskId, job.idempotencyKey, job.requestHash, job.webhookUrl, job.requestedBy,
+      job.inputAssetIds, job.outputName,
     ],
   );
   if (rows[0]) return { outcome: 'created', job: stripNotify(rows[0]) };

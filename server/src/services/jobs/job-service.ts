@@ -86,7 +86,7 @@ export function jobService(deps: JobServiceDeps) {
         throw KilnError.of('asset_not_found', `Referenced asset(s) not found: ${missing.join(', ')}.`, { assetIds: missing });
       }
     }
-    return body;
+    return { body, inputAssetIds: refs.filter(isUuid) };
   }
 
   return {
@@ -97,7 +97,7 @@ export function jobService(deps: JobServiceDeps) {
       rawBody: unknown,
       options: { idempotencyKey?: string; requestedBy?: string } = {},
     ): Promise<CreateJobOutcome> {
-      const body = await validate(companyId, rawBody);
+      const { body, inputAssetIds } = await validate(companyId, rawBody);
       await assertWebhookUrlAllowed(deps.webhookGuard, body.webhookUrl);
       const hash = options.idempotencyKey ? requestHash(body) : null;
       const inserted = await insertQueuedJob(pool, {
@@ -112,6 +112,8 @@ export function jobService(deps: JobServiceDeps) {
         requestHash: hash,
         webhookUrl: body.webhookUrl ?? null,
         requestedBy: options.requestedBy ?? null,
+        inputAssetIds,
+        outputName: body.outputName ?? null,
       });
       if (inserted.outcome === 'no_company') throw KilnError.of('company_not_found');
       if (inserted.outcome === 'queue_full') {

@@ -2,6 +2,14 @@ import type { JobView } from '@kiln/shared';
 import { toAssetView, type AssetRow } from '../assets/asset-store.js';
 import type { JobRow } from './job-row.js';
 
+/** Assets primary first (the order callers read them in), and the job's outputs once it is done. */
+function outputsOf(job: JobRow, assets: AssetRow[], baseUrl: string) {
+  const rank = (a: AssetRow) => (a.role === 'primary' ? 0 : a.role === 'preview' ? 1 : 2);
+  const views = [...assets].sort((a, b) => rank(a) - rank(b) || a.createdAt.getTime() - b.createdAt.getTime()).map((a) => toAssetView(a, baseUrl));
+  const primaries = job.status === 'done' ? views.filter((a) => a.role === 'primary') : [];
+  return { output: primaries[0] ?? null, outputs: primaries, assets: views };
+}
+
 /** A job as the API, SSE snapshots and webhooks present it. */
 export function toJobView(job: JobRow, assets: AssetRow[], baseUrl = ''): JobView {
   return {
@@ -19,7 +27,9 @@ export function toJobView(job: JobRow, assets: AssetRow[], baseUrl = ''): JobVie
     sourceTaskId: job.sourceTaskId,
     error: job.errorCode && job.status !== 'done' ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
     warnings: job.warnings ?? [],
-    assets: assets.map((a) => toAssetView(a, baseUrl)),
+    ...outputsOf(job, assets, baseUrl),
+    inputAssetIds: job.inputAssetIds ?? [],
+    outputName: job.outputName,
     cancelRequested: job.cancelRequestedAt !== null,
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
