@@ -10,6 +10,9 @@ export interface HttpTransportOptions {
 
 export interface RequestOptions {
   body?: unknown;
+  /** Bytes sent as they are (uploads), with `contentType`; streams are sent without buffering. */
+  rawBody?: BodyInit;
+  contentType?: string;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -43,14 +46,18 @@ export function createHttpTransport(options: HttpTransportOptions) {
     const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
+    if (o.rawBody !== undefined) headers['content-type'] = o.contentType ?? 'application/octet-stream';
+    const streaming = typeof ReadableStream !== 'undefined' && o.rawBody instanceof ReadableStream;
     let res: Response;
     try {
       res = await doFetch(url(path, o.query), {
         method,
         headers,
-        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+        body: o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body)),
         signal: o.signal,
-      });
+        // A streamed request body must say so (fetch's `duplex`, required by Node for streams).
+        ...(streaming ? { duplex: 'half' } : {}),
+      } as RequestInit);
     } catch (err) {
       if (isAbortError(err) || o.signal?.aborted) throw err;
       throw new KilnApiError(0, 'network_error', `Could not reach Kiln at ${baseUrl || '(same origin)'}: ${describe(err)}`, undefined, undefined, { cause: err });

@@ -5,6 +5,8 @@ import {
   type CreateCompanyBody,
   type CreateJobBody,
   type CreateJobResponse,
+  type FinishedJobResponse,
+  type AssetLineage,
   type JobEvent,
   type JobStatus,
   type JobView,
@@ -15,6 +17,7 @@ import { createHttpTransport, type FetchLike } from './http-transport.js';
 import { paginate } from './paginate.js';
 import { resumableEventStream, type ReconnectOptions } from './resumable-event-stream.js';
 import { writeBody, type DownloadDestination, type DownloadResult } from './download-asset.js';
+import { uploadBody } from './upload-body.js';
 
 export interface KilnClientOptions {
   /** Where Kiln listens, e.g. `http://127.0.0.1:3100`. `''` in a browser page served by Kiln (same origin). */
@@ -35,6 +38,21 @@ export interface CreateJobOptions extends CallOptions {
   /** Same key and same body within the retention window: the first job is returned, not a new one. */
   idempotencyKey?: string;
 }
+
+export interface CreateAndWaitOptions extends CreateJobOptions {
+  /** Seconds (≤ 60) the server may hold the answer until the job ends (`Prefer: wait=N`). */
+  wait?: number;
+}
+
+export interface UploadOptions extends CallOptions {
+  /** The file's name (kept as the asset's download name). */
+  filename?: string;
+  /** Its type (`image/png`, `text/csv` …); from the file name's extension when absent. */
+  contentType?: string;
+}
+
+/** Something to upload: bytes, a Blob/File, a web ReadableStream, or (Node) a file path. */
+export type UploadSource = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | string;
 
 export interface ListJobsFilter extends CallOptions {
   status?: JobStatus;
@@ -108,8 +126,37 @@ export function createKilnClient(options: KilnClientOptions) {
       });
     },
 
-    getJob(companyId: string, jobId: string, o: CallOptions = {}): Promise<JobView> {
-      return http.json('GET', jobPath(companyId, jobId), o);
+    /**
+     * The job. With `wait` (seconds, ≤ 60) the answer comes as soon as it ends, or after that long
+     * with the job as it is then.
+     */
+    getJob(companyId: string, jobId: string, o: CallOptions & { wait?: number } = {}): Promise<JobView> {
+      return http.json('GET', jobPath(companyId, jobId), { signal: o.signal, query: { wait: o.wait } });
+    },
+
+    /**
+     * Creates a job and returns it as a JobView. With `wait`, the server holds the answer until the
+     * job ends (at most `wait` seconds): a finished job comes back with `output` set.
+     * @example
+     * const job = await kiln.create(companyId, { kind: 'chart', input }, { wait: 30 });
+     * if (job.status === 'done') await kiln.downloadAsset(companyId, job.output!.id, './chart.png');
+     */
+    async create(companyId: string, body: CreateJobBody, o: CreateAndWaitOptions = {}): Promise<JobView> {
+      const headers: Record<string, string> = {};
+      if (o.idempotencyKey) headers['idempotency-key'] = o.idempotencyKey;
+      if (o.wait !== undefined) headers.prefer = `wait=${Math.max(0, Math.floor(o.wait))}`;
+      const res = await http.json<CreateJobResponse | FinishedJobResponse>('POST', `${companyPath(companyId)}/content-jobs`, { body, headers, signal: o.signal });
+      if ('id' in res) return res;
+      return client.getJob(companyId, res.jobId, { signal: o.signal });
+    },
+
+    /**
+     * Creates a job and waits until it ends, however long that takes; returns the finished job
+     * (check `status`; the result is `output`).
+     */
+    async run(companyId: string, body: CreateJobBody, o: CreateJobOptions & WaitForJobOptions = {}): Promise<JobView> {
+      const job = await client.create(companyId, body, { ...o, wait: 60 });
+      return isTerminalStatus(job.status) ? job : client.waitForJob(companyId, job.id, o);
     },
 
     /** One page of jobs, newest first; pass the previous page's `nextCursor` as `cursor`. */
@@ -192,6 +239,21 @@ export function createKilnClient(options: KilnClientOptions) {
 
     getAsset(companyId: string, assetId: string, o: CallOptions = {}): Promise<AssetView> {
       return http.json('GET', assetPath(companyId, assetId), o);
+    },
+
+    /** What the asset was made from (`ancestors`) and what was made from it (`descendants`), nearest first. */
+    getLineage(companyId: string, assetId: string, o: CallOptions = {}): Promise<AssetLineage> {
+      return http.json('GET', `${assetPath(companyId, assetId)}/lineage`, o);
+    },
+
+    /**
+     * Uploads a file as an asset (role `input`) usable wherever an input takes an asset id. Bytes
+     * are streamed, never buffered here; a Node file path is read as a stream.
+     * @example const { id } = await kiln.upload(companyId, './logo.png');
+     */
+    async upload(companyId: string, source: UploadSource, o: UploadOptions = {}): Promise<AssetView> {
+      const { body, filename, contentType } = await uploadBody(source, o);
+      return http.json('POST', `${companyPath(companyId)}/assets`, { rawBody: body, contentType, query: { filename }, signal: o.signal });
     },
 
     /**
