@@ -5,7 +5,7 @@ import type { AppDeps } from './app-deps.js';
 import rateLimit from '@fastify/rate-limit';
 import { retryLater, validationFailed } from './errors.js';
 import { findUnacceptableJson, parseJsonBody } from './http/json-body.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { answerFrameworkError, installErrorHandler } from './http/error-handler.js';
 import { installAuth } from './http/auth.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
@@ -24,6 +24,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     genReqId: () => randomUUID(),
+    frameworkErrors: answerFrameworkError,
   });
   // JSON only. An empty body is "no body" (the cancel route takes none), not a parse error.
   app.removeAllContentTypeParsers();

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { KilnError, issuesToDetails, retryLater } from '../errors.js';
 import { classifyDatabaseFailure } from '../db/database-errors.js';
@@ -10,7 +10,25 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The JSON body is empty.' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'The request body is too large.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' },
+  // @fastify/static refuses non-canonical paths (`//x`, `/./x`, `/a/../x`) with 403: to the
+  // client it is simply not a file (the router would not match such a path to an API route either).
+  FST_STATIC_FORBIDDEN_PATH: { status: 404, code: 'not_found', message: 'Not found.' },
 };
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any hook, route or error handler
+ * runs — a malformed percent-escape (`/api%zz`, `%c0%ae`), a path parameter longer than
+ * `maxParamLength`. Without it Fastify answers in its own shape (`{ error: 'Bad Request', … }`).
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return reply.status(400).send({ error: { code: 'validation_failed', message: 'The request is not valid.', details: [{ path: ['url'], message: 'The path is not a valid percent-encoded UTF-8 URL.' }] } });
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.status(400).send({ error: { code: 'validation_failed', message: 'The request is not valid.', details: [{ path: ['url'], message: 'A path segment is too long.' }] } });
+  }
+  return reply.status(500).send({ error: { code: 'internal_error', message: `Internal error (request ${reply.request.id}).` } });
+}
 
 /**
  * One handler for every error: KilnError and zod errors become `{ error: { code, message,

@@ -43,6 +43,12 @@ export function openSseStream(
   request.raw.on('close', () => {
     if (!res.writableEnded) finish();
   });
+  // Node sends the headers of a bodiless (HEAD) answer only when it ends: end it now rather than
+  // hold a subscription, and a client, with no answer at all.
+  if (request.method === 'HEAD') {
+    finish();
+    res.end();
+  }
 
   function write(text: string) {
     if (closed) return;
