@@ -16,7 +16,7 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-re
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** Exactly what answers without a key: health, the API's description, the dashboard's files. */
-const PUBLIC_ROUTES = new Set(['/api/health', '/api/ready', '/api/openapi.json', '/api/docs', '/api/renderers', '/', '/*']);
+const PUBLIC_ROUTES = new Set(['/api', '/llms.txt', '/api/health', '/api/ready', '/api/openapi.json', '/api/docs', '/api/renderers', '/', '/*']);
 
 const pct = (s: string) => [...s].map((c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')).join('');
 const pctFirst = (s: string) => pct(s[0]!) + s.slice(1);
@@ -266,8 +266,8 @@ describe('the route table', () => {
     expect(companyRoutes.length).toBeGreaterThanOrEqual(20);
     const methods = new Set(companyRoutes.map((r) => r.method));
     for (const m of ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE']) expect(methods, m).toContain(m);
-    // Everything private is under /api/ (the dashboard's files are public).
-    for (const r of privateRoutes) expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/api\//);
+    // Everything private is under /api/ or is the MCP endpoint (the dashboard's files are public).
+    for (const r of privateRoutes) expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/(api\/|mcp$)/);
   });
 });
 
