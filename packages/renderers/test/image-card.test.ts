@@ -68,6 +68,7 @@ describe('image renderer, card mode', () => {
     const body = 'Every word of this body must stay on the canvas, however long it gets. '.repeat(26).trim();
     const { primary, run } = await render({ mode: 'card', title: 'A long card', subtitle: 'with a lot to say', body, theme: { background: '#000000' } });
     expect(run.logs.join('\n')).toMatch(/shrunk to \d+%/);
+    expect(run.warnings).toEqual([expect.stringMatching(/^card text shrunk to \d+% to fit$/)]);
     const { data, info } = await sharp(primary.path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     // The padding is 7 % of the short side (44 px here): its outer 40 px rows/columns stay black.
     let drawn = 0;

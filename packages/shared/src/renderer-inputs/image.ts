@@ -8,14 +8,62 @@ export const hexColorSchema = z
   .string()
   .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i, 'Use a hex colour such as #0f172a.');
 
+/*
+ * Caps on SVG input, checked when a job is submitted (and again before drawing). resvg allocates
+ * and works in proportion to what an SVG *describes*, not to its length: a few hundred bytes can
+ * ask for a 100000×100000 canvas, 2^29 elements through nested <use>, or a blur over gigapixels.
+ * Each cap bounds one way cost multiplies, measured against the resvg build Kiln ships
+ * (@resvg/resvg-js 2.6.2, resvg 0.35). A refusal names the cap, the limit and the actual value.
+ */
+
+/** Characters of SVG markup in one input (the request body stays reasonable; nothing more). */
+export const MAX_SVG_CHARS = 2_000_000;
+/** Width or height of the raster an SVG is drawn onto, in pixels. */
+export const MAX_RASTER_SIDE = 16_384;
+/** Width × height of that raster (40 MP is 160 MB of RGBA before encoding). */
+export const MAX_RASTER_PIXELS = 40_000_000;
+/**
+ * Elements after every `<use>` is expanded (and, when drawn, after markers, patterns, clip paths
+ * and masks are instantiated each time they are used). Real documents, charts and exported
+ * illustrations stay in the tens of thousands; resvg itself gives up at 1,000,000, after seconds of
+ * work and hundreds of MB.
+ */
+export const MAX_SVG_ELEMENTS = 200_000;
+/** Nesting depth of elements, `<use>` expansion included (resvg refuses past 1,024). */
+export const MAX_SVG_DEPTH = 256;
+/**
+ * Filter work: for every filter primitive applied, the pixels of its filter region times a weight
+ * for its cost per pixel (2 for cheap ones such as feFlood or feOffset, 12 for blurs and shadows,
+ * more for feTurbulence octaves, feConvolveMatrix kernels and feMorphology radii). Elements reached
+ * through `<use>` count each time. One blur over a 4000×4000 canvas is about 230 million.
+ */
+export const MAX_SVG_FILTER_WORK = 250_000_000;
+/**
+ * Pixels of the off-screen layers resvg allocates while drawing: one per group with opacity, a
+ * clip path, a mask, a filter or a blend mode (clip paths and masks add their own), one per
+ * pattern tile and per embedded SVG image. A layer can be up to 16× the canvas, so this also
+ * bounds memory (4 bytes a pixel).
+ */
+export const MAX_SVG_LAYER_PIXELS = 400_000_000;
+/** Decoded pixels of all embedded raster images together (`data:image/png` …), each use counted. */
+export const MAX_SVG_IMAGE_PIXELS = 100_000_000;
+/**
+ * Steps resvg spends resolving `<use>` references: it finds each target by scanning the document
+ * from the start, so many `<use>` elements in a large document cost quadratic time.
+ */
+export const MAX_SVG_USE_LOOKUP_STEPS = 100_000_000;
+/** CSS selector checks: every `<style>` selector is tried against every element. */
+export const MAX_SVG_CSS_MATCHES = 50_000_000;
+
 /** `image` in `svg` mode: the caller supplies SVG markup; nothing it references is fetched. */
 export const imageSvgInputSchema = z
   .object({
     // Optional so that inputs written before `card` existed keep meaning `svg`.
     mode: z.literal('svg').default('svg'),
-    svg: z.string().min(1).max(2_000_000),
+    svg: z.string().min(1).max(MAX_SVG_CHARS),
     format: z.enum(IMAGE_FORMATS).default('png'),
-    width: z.number().int().min(1).max(8192).optional(),
+    /** Output width in pixels; the height follows the SVG's aspect ratio. */
+    width: z.number().int().min(1).max(MAX_RASTER_SIDE).optional(),
   })
   .strict();
 

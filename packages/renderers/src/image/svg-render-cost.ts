@@ -1,0 +1,387 @@
+import { MAX_SVG_ELEMENTS } from '@kiln/shared';
+import type { SvgDocument, SvgNode } from './svg-document.js';
+import { hrefTarget } from './svg-expansion.js';
+import { GRAPHICS, SHAPES, type FilterPrimitive, type Measure } from './svg-measure.js';
+import {
+  IDENTITY,
+  multiply,
+  parseNumberList,
+  parseTransform,
+  parseViewBox,
+  pixelsOf,
+  rectOf,
+  scale,
+  scaleOf,
+  transformRect,
+  viewBoxTransform,
+  type Matrix,
+  type Rect,
+} from './svg-geometry.js';
+
+/** What drawing costs, in the units the caps use. */
+export interface RenderCost {
+  /** Element instances drawn: `<use>` copies, and marker, pattern, clip-path and mask content each time it is used. */
+  drawnElements: number;
+  filterWork: number;
+  layerPixels: number;
+  imagePixels: number;
+  /** The largest embedded raster image, by pixels. */
+  largestImage: { width: number; height: number } | undefined;
+  /** Parsing embedded SVG images, repeated for every copy drawn (see ExpansionStats). */
+  useLookupSteps: number;
+  cssMatches: number;
+}
+
+/** An embedded image as the walk needs it: decoded pixels, or an SVG document drawn in place. */
+export type EmbeddedImage =
+  | { kind: 'raster'; width: number; height: number }
+  | {
+      kind: 'svg';
+      doc: SvgDocument;
+      measure: Measure;
+      size: { width: number; height: number };
+      /** Its own parsing costs: elements after `<use>` expansion, `<use>` lookups, CSS matches. */
+      parse: { elements: number; useLookupSteps: number; cssMatches: number };
+    }
+  | { kind: 'none' };
+
+export interface RenderCostOptions {
+  /** The raster the document is drawn onto. */
+  canvas: { width: number; height: number };
+  /** Root user space to raster pixels (viewBox mapping and the `width` scaling). */
+  rootTransform: Matrix;
+  /** The image an `<image>` (or `feImage`) embeds; SVG images come back parsed. */
+  image(node: SvgNode): EmbeddedImage;
+}
+
+/** Stops the walk once the element count is over its cap: the answer is known, the rest is waste. */
+class TooManyElements extends Error {}
+
+interface Ctx {
+  /** User space of the element being visited → raster pixels. */
+  ctm: Matrix;
+  /** How many identical copies this visit stands for (marker instances). */
+  times: number;
+  /** Pixels of the surface being drawn on (the canvas, a layer, a pattern tile). */
+  surface: number;
+  /** Inherited marker properties. */
+  markers: Record<string, string[]>;
+  /** Resources (patterns, masks, clip paths, markers) being drawn, so a self-reference stops. */
+  active: Set<SvgNode>;
+}
+
+const WEIGHTS: Record<string, number> = {
+  feGaussianBlur: 12,
+  feDropShadow: 12,
+  feDiffuseLighting: 4,
+  feSpecularLighting: 4,
+  feDisplacementMap: 3,
+};
+/** Every primitive allocates, copies and converts colour space at least once over its region. */
+const BASE_WEIGHT = 2;
+
+/**
+ * Walks the document as resvg draws it and adds up the costs the caps bound: element instances,
+ * off-screen layer pixels, filter work and decoded image pixels. Layers follow resvg 0.35: a group
+ * with opacity, clip-path, mask, filter or blending gets a layer the size of its bounds on the
+ * canvas, at most 4× the canvas on each side; filter primitives work over the whole filter region,
+ * which resvg does not clip at all.
+ */
+export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCostOptions): RenderCost {
+  const { canvas } = options;
+  const maxLayer = 16 * canvas.width * canvas.height;
+  const cost: RenderCost = {
+    drawnElements: 0,
+    filterWork: 0,
+    layerPixels: 0,
+    imagePixels: 0,
+    largestImage: undefined,
+    useLookupSteps: 0,
+    cssMatches: 0,
+  };
+
+  const count = (ctx: Ctx, n = 1) => {
+    cost.drawnElements += n * ctx.times;
+    if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
+  };
+
+  const subtreeSize = (node: SvgNode): number => {
+    let n = 0;
+    const stack = [node];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (!x.name) continue;
+      n++;
+      for (const c of x.children) stack.push(c);
+    }
+    return n;
+  };
+
+  const layered = (node: SvgNode): { clip?: SvgNode; mask?: SvgNode; filter: boolean; any: boolean } => {
+    const v = (p: string) => measure.values(node, p);
+    const opacity = v('opacity').some((x) => {
+      const n = Number.parseFloat(x);
+      return Number.isFinite(n) && (x.trim().endsWith('%') ? n / 100 : n) < 1;
+    });
+    const clip = v('clip-path').map((x) => measure.reference(x, ['clipPath'])).find(Boolean);
+    const mask = v('mask').map((x) => measure.reference(x, ['mask'])).find(Boolean);
+    const filter = v('filter').length > 0 && measure.filters(node) !== null;
+    const blend = v('mix-blend-mode').some((x) => x.trim() !== 'normal') || v('isolation').some((x) => x.trim() === 'isolate');
+    return { clip, mask, filter, any: opacity || Boolean(clip) || Boolean(mask) || filter || blend };
+  };
+
+  /** Layer, clip, mask and filter costs of one element instance; returns the surface its content draws on. */
+  const group = (node: SvgNode, ctx: Ctx, ctm: Matrix, viewportClip: boolean): number => {
+    const l = layered(node);
+    if (!l.any && !viewportClip) return ctx.surface;
+    const box = measure.outerBox(node);
+    if (!box) return ctx.surface;
+    const device = transformRect(ctm, box);
+    const px = Math.min(pixelsOf(l.filter ? device : { x0: device.x0 - 2, y0: device.y0 - 2, x1: device.x1 + 2, y1: device.y1 + 2 }), maxLayer);
+    cost.layerPixels += px * ctx.times;
+    if (l.filter) filterCost(node, ctx, ctm);
+    if (l.clip) {
+      cost.layerPixels += px * ctx.times;
+      resource(l.clip, ctx, ctm, px, node, 'clipPathUnits');
+    }
+    if (l.mask) {
+      cost.layerPixels += 2 * px * ctx.times; // the mask's own pixmap and its alpha mask
+      resource(l.mask, ctx, ctm, px, node, 'maskContentUnits');
+    }
+    return px;
+  };
+
+  /** Draws a clip path's or mask's content for one use of it. */
+  const resource = (res: SvgNode, ctx: Ctx, ctm: Matrix, surface: number, user: SvgNode, unitsAttr: string) => {
+    if (ctx.active.has(res)) return;
+    let m = ctm;
+    if ((res.attrs[unitsAttr] ?? '').trim() === 'objectBoundingBox') {
+      const box = measure.contentBox(user);
+      if (!box) return;
+      m = multiply(ctm, [box.x1 - box.x0, 0, 0, box.y1 - box.y0, box.x0, box.y0]);
+    }
+    const active = new Set(ctx.active).add(res);
+    const inner: Ctx = { ...ctx, ctm: m, surface, active };
+    for (const child of res.children) visit(child, inner);
+    // A clip path or mask can itself be clipped or masked.
+    group(res, inner, ctm, false);
+  };
+
+  const filterCost = (node: SvgNode, ctx: Ctx, ctm: Matrix) => {
+    const f = measure.filters(node)!;
+    const regionPx = pixelsOf(transformRect(ctm, f.region));
+    const s = scaleOf(ctm);
+    const regionW = Math.ceil((f.region.x1 - f.region.x0) * s.x);
+    const regionH = Math.ceil((f.region.y1 - f.region.y0) * s.y);
+    for (const p of f.primitives) {
+      cost.filterWork += primitiveWeight(p, { w: regionW, h: regionH }, s, f) * regionPx * ctx.times;
+      if (p.name === 'feImage') {
+        // feImage draws an element of the document, or an embedded image, into the region.
+        const target = hrefTarget(doc, p.node);
+        if (target && GRAPHICS.has(target.name) && !ctx.active.has(target)) {
+          visit(target, { ...ctx, ctm, surface: regionPx, active: new Set(ctx.active).add(target) });
+        } else if (!target) imageCost(p.node, ctx, ctm);
+      }
+    }
+  };
+
+  const primitiveWeight = (p: FilterPrimitive, region: { w: number; h: number }, s: { x: number; y: number }, f: { primitiveUnitsBox: boolean; box: Rect }): number => {
+    const a = p.node.attrs;
+    switch (p.name) {
+      case 'feTurbulence': {
+        const octaves = Number.parseFloat(a.numOctaves ?? '1');
+        return BASE_WEIGHT + 8 * Math.max(1, Number.isFinite(octaves) ? Math.round(octaves) : 1);
+      }
+      case 'feConvolveMatrix': {
+        const order = parseNumberList(a.order ?? '3');
+        const ox = Math.max(1, Math.round(order[0] ?? 3));
+        const oy = Math.max(1, Math.round(order[1] ?? order[0] ?? 3));
+        return BASE_WEIGHT + Math.ceil((ox * oy) / 6);
+      }
+      case 'feMorphology': {
+        // resvg's morphology visits (2·radius)² neighbours per pixel, capped by the region's size.
+        const r = parseNumberList(a.radius ?? '1');
+        const bw = f.primitiveUnitsBox ? f.box.x1 - f.box.x0 : 1;
+        const bh = f.primitiveUnitsBox ? f.box.y1 - f.box.y0 : 1;
+        const cols = Math.min(2 * Math.ceil(Math.abs(r[0] ?? 1) * bw * s.x), Math.max(region.w, 1));
+        const rows = Math.min(2 * Math.ceil(Math.abs(r[1] ?? r[0] ?? 1) * bh * s.y), Math.max(region.h, 1));
+        return BASE_WEIGHT + Math.ceil((cols * rows) / 32);
+      }
+      default:
+        return WEIGHTS[p.name] ?? BASE_WEIGHT;
+    }
+  };
+
+  const imageCost = (node: SvgNode, ctx: Ctx, ctm: Matrix) => {
+    const img = options.image(node);
+    if (img.kind === 'raster') {
+      // resvg decodes every <image> when it builds its render tree, and keeps all of them.
+      const px = img.width * img.height;
+      cost.imagePixels += px * ctx.times;
+      if (!cost.largestImage || px > cost.largestImage.width * cost.largestImage.height) cost.largestImage = { width: img.width, height: img.height };
+    } else if (img.kind === 'svg') {
+      // An SVG image is drawn on a surface as large as the one it lands on, then composited.
+      cost.layerPixels += ctx.surface * ctx.times;
+      const w = measure.length(node, 'width', 'x', img.size.width);
+      const h = measure.length(node, 'height', 'y', img.size.height);
+      const vb = parseViewBox(img.doc.root.attrs.viewBox) ?? { x: 0, y: 0, w: img.size.width, h: img.size.height };
+      const place = multiply(
+        [1, 0, 0, 1, measure.length(node, 'x', 'x', 0), measure.length(node, 'y', 'y', 0)],
+        viewBoxTransform(vb, node.attrs.preserveAspectRatio, w, h),
+      );
+      // resvg drops every <image> inside an SVG image.
+      const nested = renderCost(img.doc, img.measure, { canvas, rootTransform: multiply(ctm, place), image: () => ({ kind: 'none' }) });
+      // Parsing it (every <use> expanded) is repeated for each copy, like drawing it.
+      cost.drawnElements += Math.max(nested.drawnElements, img.parse.elements) * ctx.times;
+      cost.useLookupSteps += img.parse.useLookupSteps * ctx.times;
+      cost.cssMatches += img.parse.cssMatches * ctx.times;
+      cost.filterWork += nested.filterWork * ctx.times;
+      cost.layerPixels += nested.layerPixels * ctx.times;
+      if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
+    }
+  };
+
+  const paintCost = (node: SvgNode, ctx: Ctx, ctm: Matrix) => {
+    for (const prop of ['fill', 'stroke']) {
+      const pattern = measure.values(node, prop).map((v) => measure.reference(v, ['pattern'])).find(Boolean);
+      if (!pattern || ctx.active.has(pattern)) continue;
+      const units = (measure.inherited(pattern, 'patternUnits') ?? '').trim() === 'userSpaceOnUse' ? 'user' : 'box';
+      const box = measure.contentBox(node);
+      if (!box) continue;
+      const dim = (attr: string, axis: 'x' | 'y') => {
+        const raw = measure.inherited(pattern, attr);
+        const n = raw === undefined ? 0 : Number.parseFloat(raw);
+        if (!Number.isFinite(n) || n <= 0) return 0;
+        if (units === 'box') return (raw!.trim().endsWith('%') ? n / 100 : n) * (axis === 'x' ? box.x1 - box.x0 : box.y1 - box.y0);
+        return measureLength(pattern, attr, axis);
+      };
+      const w = dim('width', 'x');
+      const h = dim('height', 'y');
+      const pt = parseTransform(measure.inherited(pattern, 'patternTransform')) ?? IDENTITY;
+      const s = scaleOf(multiply(ctm, pt));
+      // resvg renders one tile at device resolution, however large, for every shape it fills.
+      const tile = Math.round(w * s.x) * Math.round(h * s.y);
+      if (!(tile >= 1)) continue;
+      cost.layerPixels += tile * ctx.times;
+      let content: Matrix = scale(s.x, s.y);
+      const vb = parseViewBox(measure.inherited(pattern, 'viewBox'));
+      if (vb) content = multiply(content, viewBoxTransform(vb, measure.inherited(pattern, 'preserveAspectRatio'), w, h));
+      else if ((measure.inherited(pattern, 'patternContentUnits') ?? '').trim() === 'objectBoundingBox') {
+        content = multiply(content, [box.x1 - box.x0, 0, 0, box.y1 - box.y0, 0, 0]);
+      }
+      const source = patternWithChildren(pattern);
+      const inner: Ctx = { ...ctx, ctm: content, surface: tile, active: new Set(ctx.active).add(pattern) };
+      for (const child of source.children) visit(child, inner);
+    }
+  };
+
+  const measureLength = (node: SvgNode, attr: string, axis: 'x' | 'y') => {
+    const raw = measure.inherited(node, attr);
+    return raw === undefined ? 0 : measure.length({ ...node, attrs: { ...node.attrs, [attr]: raw } }, attr, axis, 0);
+  };
+
+  const patternWithChildren = (pattern: SvgNode): SvgNode => {
+    let n: SvgNode | undefined = pattern;
+    for (let hops = 0; n && hops < 32; hops++) {
+      if (n.children.some((c) => c.name)) return n;
+      const next = hrefTarget(doc, n);
+      n = next?.name === 'pattern' ? next : undefined;
+    }
+    return pattern;
+  };
+
+  const markerCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, markers: Record<string, string[]>) => {
+    const extent = measure.markable(node);
+    if (!extent || extent.vertices === 0) return;
+    for (const [prop, copies] of [
+      ['marker-start', 1],
+      ['marker-mid', Math.max(0, extent.vertices - 2)],
+      ['marker-end', 1],
+    ] as const) {
+      const marker = (markers[prop] ?? []).map((v) => measure.reference(v, ['marker'])).find(Boolean);
+      if (!marker || copies === 0 || ctx.active.has(marker)) continue;
+      const mw = measure.length(marker, 'markerWidth', 'x', 3);
+      const mh = measure.length(marker, 'markerHeight', 'y', 3);
+      if (!(mw > 0 && mh > 0)) continue;
+      const units = (marker.attrs.markerUnits ?? '').trim() === 'userSpaceOnUse' ? 1 : measure.strokeWidth(node) || 1;
+      const m = multiply(ctm, scale(units, units));
+      const times = ctx.times * copies;
+      const overflow = (marker.attrs.overflow ?? '').trim();
+      if (overflow !== 'visible' && overflow !== 'auto') {
+        // Markers clip to their viewport: one layer per copy. Orientation may rotate it; its
+        // bounding square is counted.
+        const side = Math.max(mw, mh) * Math.SQRT2;
+        cost.layerPixels += Math.min(pixelsOf(transformRect(m, rectOf(0, 0, side, side))), maxLayer) * times;
+      }
+      const vb = parseViewBox(marker.attrs.viewBox);
+      const content = vb ? multiply(m, viewBoxTransform(vb, marker.attrs.preserveAspectRatio, mw, mh)) : m;
+      const inner: Ctx = { ...ctx, ctm: content, times, active: new Set(ctx.active).add(marker), markers: {} };
+      for (const child of marker.children) visit(child, inner);
+    }
+  };
+
+  const visit = (node: SvgNode, ctx: Ctx): void => {
+    if (!GRAPHICS.has(node.name) || measure.hidden(node)) return;
+    const own = measure.ownTransform(node);
+    if (!own) return;
+    count(ctx);
+    const ctm = multiply(ctx.ctm, own);
+    const markers = { ...ctx.markers };
+    for (const p of ['marker-start', 'marker-mid', 'marker-end']) {
+      const v = measure.values(node, p);
+      if (v.length > 0) markers[p] = v;
+    }
+    let viewportClip = false;
+    let content = ctm;
+    let children: SvgNode[] = node.children;
+    if (node.name === 'svg' && node.parent) {
+      const vp = measure.viewport(node);
+      viewportClip = vp.clip !== null;
+      content = multiply(ctm, vp.transform);
+    } else if (node.name === 'use') {
+      const target = hrefTarget(doc, node);
+      if (!target || measure.hidden(target)) return;
+      if (target.name === 'symbol' || target.name === 'svg') {
+        const size = {
+          w: node.attrs.width ? measure.length(node, 'width', 'x', 0) : undefined,
+          h: node.attrs.height ? measure.length(node, 'height', 'y', 0) : undefined,
+        };
+        const vp = measure.viewport(target, size);
+        viewportClip = vp.clip !== null;
+        content = multiply(ctm, vp.transform);
+        children = target.children;
+        count(ctx); // the symbol's own group
+      } else {
+        children = [target];
+      }
+    }
+    const surface = group(node, ctx, ctm, viewportClip);
+    const inner: Ctx = { ...ctx, ctm: content, surface, markers };
+    if (SHAPES.has(node.name) || node.name === 'text') {
+      if (node.name === 'text') count(ctx, subtreeSize(node) - 1);
+      paintCost(node, inner, ctm);
+      markerCost(node, inner, ctm, markers);
+      return;
+    }
+    if (node.name === 'image') {
+      imageCost(node, inner, ctm);
+      return;
+    }
+    for (const child of children) visit(child, inner);
+  };
+
+  const root: Ctx = {
+    ctm: options.rootTransform,
+    times: 1,
+    surface: canvas.width * canvas.height,
+    markers: {},
+    active: new Set(),
+  };
+  try {
+    // The root <svg> is drawn like a group: its opacity, filter or mask apply to everything.
+    visit({ ...doc.root, name: 'g', parent: null }, root);
+  } catch (err) {
+    if (!(err instanceof TooManyElements)) throw err;
+  }
+  return cost;
+}
