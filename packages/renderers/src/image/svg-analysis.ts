@@ -2,6 +2,7 @@ import {
   MAX_RASTER_PIXELS,
   MAX_RASTER_SIDE,
   MAX_SVG_CSS_MATCHES,
+  MAX_SVG_DEPTH,
   MAX_SVG_ELEMENTS,
   MAX_SVG_FILTER_WORK,
   MAX_SVG_IMAGE_PIXELS,
@@ -147,6 +148,9 @@ function parseChecked(svg: string, path: (string | number)[], what: string): Par
   const v: CapViolation[] = [];
   if (stats.elements > MAX_SVG_ELEMENTS) {
     v.push({ path, message: `${what} expands to ${stats.elements} elements once <use> is resolved; at most ${MAX_SVG_ELEMENTS}`, limit: MAX_SVG_ELEMENTS, actual: Math.min(stats.elements, Number.MAX_SAFE_INTEGER) });
+  }
+  if (stats.depth > MAX_SVG_DEPTH) {
+    v.push({ path, message: `${what}'s elements (with <use> expanded) are nested ${stats.depth} deep; at most ${MAX_SVG_DEPTH}`, limit: MAX_SVG_DEPTH, actual: stats.depth });
   }
   if (stats.useLookupSteps > MAX_SVG_USE_LOOKUP_STEPS) {
     v.push({

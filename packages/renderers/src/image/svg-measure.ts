@@ -35,6 +35,8 @@ const MARKABLE = new Set(['path', 'line', 'polyline', 'polygon']);
 export interface FilterPrimitive {
   name: string;
   node: SvgNode;
+  /** CSS filter functions (`blur(4px)`) have no element to read; they are costed as their worst case. */
+  css?: boolean;
 }
 
 export interface ResolvedFilters {
@@ -376,7 +378,7 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
         const big = fn === 'blur' || fn === 'drop-shadow';
         const [fx, fw] = big ? [-0.5, 2] : [-0.1, 1.2];
         region = union(region, boxFraction(box, fx, fx, fw, fw));
-        primitives.push({ name: big ? (fn === 'blur' ? 'feGaussianBlur' : 'feDropShadow') : 'feColorMatrix', node });
+        primitives.push({ name: big ? (fn === 'blur' ? 'feGaussianBlur' : 'feDropShadow') : 'feColorMatrix', node, css: true });
       }
     }
     if (!region || !box) return null;

@@ -32,19 +32,21 @@ export const MAX_SVG_ELEMENTS = 200_000;
 /** Nesting depth of elements, `<use>` expansion included (resvg refuses past 1,024). */
 export const MAX_SVG_DEPTH = 256;
 /**
- * Filter work: for every filter primitive applied, the pixels of its filter region times a weight
- * for its cost per pixel (2 for cheap ones such as feFlood or feOffset, 12 for blurs and shadows,
- * more for feTurbulence octaves, feConvolveMatrix kernels and feMorphology radii). Elements reached
- * through `<use>` count each time. One blur over a 4000×4000 canvas is about 230 million.
+ * Filter work: for every filter primitive applied, the pixels of its filter region (which resvg
+ * does not clip to the canvas) times a weight for its cost per pixel: 2 for cheap ones such as
+ * feFlood, 18 for a blur (36 below 2 px of deviation), more for feTurbulence octaves,
+ * feConvolveMatrix kernels and feMorphology radii. Elements reached through `<use>` count each
+ * time. One blur over a whole 4000×4000 canvas is about 415 million (its default region is 1.2×
+ * each way) and takes resvg about 5 to 10 seconds here.
  */
-export const MAX_SVG_FILTER_WORK = 250_000_000;
+export const MAX_SVG_FILTER_WORK = 500_000_000;
 /**
  * Pixels of the off-screen layers resvg allocates while drawing: one per group with opacity, a
  * clip path, a mask, a filter or a blend mode (clip paths and masks add their own), one per
  * pattern tile and per embedded SVG image. A layer can be up to 16× the canvas, so this also
  * bounds memory (4 bytes a pixel).
  */
-export const MAX_SVG_LAYER_PIXELS = 400_000_000;
+export const MAX_SVG_LAYER_PIXELS = 300_000_000;
 /** Decoded pixels of all embedded raster images together (`data:image/png` …), each use counted. */
 export const MAX_SVG_IMAGE_PIXELS = 100_000_000;
 /**
