@@ -203,12 +203,16 @@ export function createRuleIndex(rules: CssRule[]): (el: CssElement) => CssRule[]
       else byKey.set(key, [rule]);
     }
   }
+  const check = (found: CssRule[], key: string, el: CssElement) => {
+    const rules = byKey.get(key);
+    if (rules) for (const rule of rules) if (matches(rule.selector!, el) && !found.includes(rule)) found.push(rule);
+  };
   return (el) => {
-    const found = [...everywhere];
-    const keys = [el.name, ...(el.attrs.id ? [`#${el.attrs.id}`] : []), ...(el.attrs.class ?? '').split(/\s+/).filter(Boolean).map((c) => `.${c}`)];
-    for (const key of new Set(keys)) {
-      for (const rule of byKey.get(key) ?? []) if (matches(rule.selector!, el)) found.push(rule);
-    }
+    const found = everywhere.length > 0 ? [...everywhere] : [];
+    check(found, el.name, el);
+    if (el.attrs.id) check(found, `#${el.attrs.id}`, el);
+    const classes = el.attrs.class;
+    if (classes) for (const c of classes.split(/\s+/)) if (c) check(found, `.${c}`, el);
     return found;
   };
 }

@@ -2,6 +2,7 @@ import { SaxesParser } from 'saxes';
 import { MAX_SVG_DEPTH, MAX_SVG_ELEMENTS } from '@kiln/shared';
 import { capsExceeded, RenderError } from '../contract.js';
 import { createRuleIndex, parseDeclarations, parseStyleSheet, type CssRule } from './svg-css.js';
+import { isInternalReference } from './svg-safety.js';
 
 export const SVG_NS = 'http://www.w3.org/2000/svg';
 const XLINK_NS = 'http://www.w3.org/1999/xlink';
@@ -66,14 +67,9 @@ export interface SvgDocument {
 
 /** Shared by every element without cost-relevant properties (most of them); never written to. */
 const NO_PROPERTIES: Map<string, string[]> = new Map();
+const ROOT_NAMESPACES: ReadonlyMap<string, string> = new Map([['xml', XML_NS]]);
 
 const CSS_URL = /url\(\s*(["']?)(.*?)\1\s*\)/gis;
-
-/** Only fragment links and inline images stay inside the document (the rule of svg-safety.ts). */
-export function isInternalReference(value: string): boolean {
-  const v = value.trim();
-  return v.startsWith('#') || /^data:image\//i.test(v);
-}
 
 /**
  * Parses SVG markup with a strict XML parser into the tree the cost analysis walks. Throws a
@@ -86,7 +82,9 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
   const externalReferences: string[] = [];
   const styleTexts: string[] = [];
   const byId = new Map<string, SvgNode>();
-  const stack: { node: SvgNode; ns: Map<string, string> }[] = [];
+  // Open elements and the namespace prefixes in scope at each.
+  const nodes: SvgNode[] = [];
+  const namespaces: Map<string, string>[] = [];
   let root: SvgNode | undefined;
   let order = 0;
   let elementCount = 0;
@@ -108,26 +106,31 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
   // Comments are not counted in `order`: a comment handler would cost more than the precision.
   parser.on('text', (text) => {
     order++;
-    const top = stack.at(-1);
-    if (top) top.node.text += text.length;
+    const top = nodes[nodes.length - 1];
+    if (top) top.text += text.length;
     if (inStyle) inStyle.text += text;
   });
   parser.on('cdata', (text) => {
     order++;
-    const top = stack.at(-1);
-    if (top) top.node.text += text.length;
+    const top = nodes[nodes.length - 1];
+    if (top) top.text += text.length;
     if (inStyle) inStyle.text += text;
   });
   parser.on('opentag', (tag) => {
     order++;
     elementCount++;
-    const parent = stack.at(-1);
+    const parent: SvgNode | undefined = nodes[nodes.length - 1];
     const attributes = tag.attributes as Record<string, string>;
-    let ns = parent?.ns ?? new Map<string, string>([['xml', XML_NS]]);
+    let ns = namespaces[namespaces.length - 1] ?? ROOT_NAMESPACES;
+    // Most elements have no prefixed attribute: their attribute object is used as it is.
+    let plain = true;
     for (const name in attributes) {
-      if (name === 'xmlns' || name.startsWith('xmlns:')) {
-        if (ns === parent?.ns) ns = new Map(ns);
-        ns.set(name === 'xmlns' ? '' : name.slice(6), attributes[name]!);
+      if (name.includes(':') || name === 'xmlns') {
+        plain = false;
+        if (name === 'xmlns' || name.startsWith('xmlns:')) {
+          if (ns === namespaces[namespaces.length - 1] || ns === ROOT_NAMESPACES) ns = new Map(ns);
+          ns.set(name === 'xmlns' ? '' : name.slice(6), attributes[name]!);
+        }
       }
     }
     const colon = tag.name.indexOf(':');
@@ -135,20 +138,22 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
     const local = colon < 0 ? tag.name : tag.name.slice(colon + 1);
     const uri = ns.get(prefix);
     if (uri === undefined && prefix) throw malformed(`unknown namespace prefix "${prefix}"`);
-    const attrs: Record<string, string> = {};
+    const attrs: Record<string, string> = plain ? attributes : {};
     for (const name in attributes) {
       const value = attributes[name]!;
-      const c = name.indexOf(':');
       let aLocal = name;
-      if (c >= 0) {
-        const aPrefix = name.slice(0, c);
-        if (aPrefix === 'xmlns') continue;
-        aLocal = name.slice(c + 1);
-        const aUri = ns.get(aPrefix);
-        if (aUri === undefined) throw malformed(`unknown namespace prefix "${aPrefix}"`);
-        if (aUri === XLINK_NS) attrs[aLocal] = value;
-      } else if (name !== 'xmlns') {
-        attrs[name] = value;
+      if (!plain) {
+        const c = name.indexOf(':');
+        if (c >= 0) {
+          const aPrefix = name.slice(0, c);
+          if (aPrefix === 'xmlns') continue;
+          aLocal = name.slice(c + 1);
+          const aUri = ns.get(aPrefix);
+          if (aUri === undefined) throw malformed(`unknown namespace prefix "${aPrefix}"`);
+          if (aUri === XLINK_NS) attrs[aLocal] = value;
+        } else if (name !== 'xmlns') {
+          attrs[name] = value;
+        }
       }
       // Any href and any url() counts, whatever its namespace: refusing too much is harmless here.
       if (aLocal === 'href' && !isInternalReference(value)) externalReferences.push(value);
@@ -157,10 +162,10 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
       }
     }
     const node: SvgNode = {
-      name: uri === SVG_NS && (!parent || parent.node.name) ? local : '',
+      name: uri === SVG_NS && (!parent || parent.name) ? local : '',
       attrs,
       children: [],
-      parent: parent?.node ?? null,
+      parent: parent ?? null,
       order,
       text: 0,
       props: NO_PROPERTIES,
@@ -173,12 +178,13 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
       }
       root = node;
     } else {
-      parent.node.children.push(node);
+      parent.children.push(node);
     }
     if (node.name && attrs.id !== undefined && !byId.has(attrs.id)) byId.set(attrs.id, node);
-    stack.push({ node, ns });
-    if (stack.length > MAX_SVG_DEPTH) {
-      throw capsExceeded([{ path, message: `SVG elements are nested more than ${MAX_SVG_DEPTH} deep`, limit: MAX_SVG_DEPTH, actual: stack.length }]);
+    nodes.push(node);
+    namespaces.push(ns);
+    if (nodes.length > MAX_SVG_DEPTH) {
+      throw capsExceeded([{ path, message: `SVG elements are nested more than ${MAX_SVG_DEPTH} deep`, limit: MAX_SVG_DEPTH, actual: nodes.length }]);
     }
     if (elementCount > MAX_SVG_ELEMENTS) {
       throw capsExceeded([{ path, message: `the SVG has more than ${MAX_SVG_ELEMENTS} elements`, limit: MAX_SVG_ELEMENTS, actual: elementCount }]);
@@ -187,8 +193,9 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
     if (local === 'style' && !inStyle) inStyle = { node, text: '', css: !attrs.type || attrs.type === 'text/css' };
   });
   parser.on('closetag', () => {
-    const closed = stack.pop()!;
-    if (inStyle?.node === closed.node) {
+    const closed = nodes.pop()!;
+    namespaces.pop();
+    if (inStyle?.node === closed) {
       if (inStyle.css) styleTexts.push(inStyle.text);
       inStyle = undefined;
     }
@@ -213,26 +220,28 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
  */
 export function applyStyles(doc: SvgDocument): void {
   const { root, rules } = doc;
-  const rulesFor = createRuleIndex(rules);
-  const visit = (node: SvgNode) => {
-    if (!node.name) return;
-    const add = (name: string, value: string) => {
-      const names = name === 'marker' ? ['marker-start', 'marker-mid', 'marker-end'] : [name];
-      for (const n of names) {
-        if (node.props === NO_PROPERTIES) node.props = new Map();
-        const list = node.props.get(n);
-        if (list) list.push(value);
-        else node.props.set(n, [value]);
-      }
-    };
-    for (const name of COST_PROPERTIES) {
-      if (!CSS_ONLY.has(name) && node.attrs[name] !== undefined) add(name, node.attrs[name]!);
+  const rulesFor = rules.length > 0 ? createRuleIndex(rules) : undefined;
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (!node.name) continue;
+    for (const name in node.attrs) {
+      if (COST_PROPERTIES.has(name) && !CSS_ONLY.has(name)) addProperty(node, name, node.attrs[name]!);
     }
-    if (rules.length > 0) for (const rule of rulesFor(node)) for (const [name, value] of rule.declarations) add(name, value);
+    if (rulesFor) for (const rule of rulesFor(node)) for (const [name, value] of rule.declarations) addProperty(node, name, value);
     if (node.attrs.style) {
-      for (const [name, value] of parseDeclarations(node.attrs.style)) if (COST_PROPERTIES.has(name)) add(name, value);
+      for (const [name, value] of parseDeclarations(node.attrs.style)) if (COST_PROPERTIES.has(name)) addProperty(node, name, value);
     }
-    for (const child of node.children) visit(child);
-  };
-  visit(root);
+    for (const child of node.children) stack.push(child);
+  }
+}
+
+function addProperty(node: SvgNode, name: string, value: string): void {
+  const names = name === 'marker' ? ['marker-start', 'marker-mid', 'marker-end'] : [name];
+  for (const n of names) {
+    if (node.props === NO_PROPERTIES) node.props = new Map();
+    const list = node.props.get(n);
+    if (list) list.push(value);
+    else node.props.set(n, [value]);
+  }
 }

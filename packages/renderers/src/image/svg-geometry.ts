@@ -59,15 +59,19 @@ export function rectOf(x: number, y: number, w: number, h: number): Rect {
 
 /** The bounding box of `r`'s four corners after `m`. */
 export function transformRect(m: Matrix, r: Rect): Rect {
-  const xs = [m[0] * r.x0, m[0] * r.x1];
-  const ys = [m[1] * r.x0, m[1] * r.x1];
-  const xs2 = [m[2] * r.y0, m[2] * r.y1];
-  const ys2 = [m[3] * r.y0, m[3] * r.y1];
+  const ax0 = m[0] * r.x0;
+  const ax1 = m[0] * r.x1;
+  const bx0 = m[1] * r.x0;
+  const bx1 = m[1] * r.x1;
+  const cy0 = m[2] * r.y0;
+  const cy1 = m[2] * r.y1;
+  const dy0 = m[3] * r.y0;
+  const dy1 = m[3] * r.y1;
   return {
-    x0: Math.min(...xs) + Math.min(...xs2) + m[4],
-    x1: Math.max(...xs) + Math.max(...xs2) + m[4],
-    y0: Math.min(...ys) + Math.min(...ys2) + m[5],
-    y1: Math.max(...ys) + Math.max(...ys2) + m[5],
+    x0: (ax0 < ax1 ? ax0 : ax1) + (cy0 < cy1 ? cy0 : cy1) + m[4],
+    x1: (ax0 > ax1 ? ax0 : ax1) + (cy0 > cy1 ? cy0 : cy1) + m[4],
+    y0: (bx0 < bx1 ? bx0 : bx1) + (dy0 < dy1 ? dy0 : dy1) + m[5],
+    y1: (bx0 > bx1 ? bx0 : bx1) + (dy0 > dy1 ? dy0 : dy1) + m[5],
   };
 }
 
@@ -223,31 +227,84 @@ export interface PathExtent {
   vertices: number;
 }
 
-const PATH_COMMAND = /[\s,]*([MmZzLlHhVvCcSsQqTtAa])/y;
 const ARGS: Record<string, number> = { m: 2, l: 2, h: 1, v: 1, c: 6, s: 4, q: 4, t: 2, a: 7, z: 0 };
+
+/** A cursor over path data; numbers are scanned by hand because paths are most of a large SVG. */
+class PathScanner {
+  at = 0;
+  constructor(readonly d: string) {}
+
+  skipSeparators(): void {
+    const d = this.d;
+    let c = d.charCodeAt(this.at);
+    while (c === 32 || c === 44 || c === 9 || c === 10 || c === 13 || c === 12) c = d.charCodeAt(++this.at);
+  }
+
+  /** The next number, or NaN (and the cursor unmoved) when there is none. */
+  number(): number {
+    this.skipSeparators();
+    const d = this.d;
+    const start = this.at;
+    let i = start;
+    let c = d.charCodeAt(i);
+    if (c === 43 || c === 45) c = d.charCodeAt(++i);
+    let digits = 0;
+    while (c >= 48 && c <= 57) {
+      c = d.charCodeAt(++i);
+      digits++;
+    }
+    if (c === 46) {
+      c = d.charCodeAt(++i);
+      while (c >= 48 && c <= 57) {
+        c = d.charCodeAt(++i);
+        digits++;
+      }
+    }
+    if (digits === 0) return NaN;
+    if (c === 101 || c === 69) {
+      let j = i + 1;
+      let e = d.charCodeAt(j);
+      if (e === 43 || e === 45) e = d.charCodeAt(++j);
+      if (e >= 48 && e <= 57) {
+        while (e >= 48 && e <= 57) e = d.charCodeAt(++j);
+        i = j;
+      }
+    }
+    this.at = i;
+    return Number(d.slice(start, i));
+  }
+
+  /** An arc flag: a single 0 or 1, separators optional ("a1 1 0 01 5 5"). */
+  flag(): number {
+    this.skipSeparators();
+    const c = this.d.charCodeAt(this.at);
+    if (c !== 48 && c !== 49) return NaN;
+    this.at++;
+    return c - 48;
+  }
+}
 
 /**
  * Bounds and vertex count of SVG path data. Like resvg, it reads up to the first error and keeps
  * what came before.
  */
 export function pathExtent(d: string): PathExtent {
-  let box: Rect | null = null;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   let vertices = 0;
   let [x, y, startX, startY] = [0, 0, 0, 0];
   // The last control point, which smooth curves (S, T) reflect about the current point.
   let [ctrlX, ctrlY, ctrlOf] = [0, 0, ''];
-  const add = (px: number, py: number, pad = 0) => {
-    box = union(box, { x0: px - pad, y0: py - pad, x1: px + pad, y1: py + pad });
-  };
-  let at = 0;
+  const s = new PathScanner(d);
+  const args: number[] = [0, 0, 0, 0, 0, 0, 0];
   let command = '';
+  // Points are added inline (no closure per segment: this loop is the hot spot of large SVGs).
   for (;;) {
-    PATH_COMMAND.lastIndex = at;
-    const c = PATH_COMMAND.exec(d);
-    if (c) {
-      command = c[1]!;
-      at = PATH_COMMAND.lastIndex;
-    } else if (!command || command === 'z' || command === 'Z') {
+    s.skipSeparators();
+    const ch = d[s.at];
+    if (ch !== undefined && 'MmZzLlHhVvCcSsQqTtAa'.includes(ch)) {
+      command = ch;
+      s.at++;
+    } else if (ch === undefined || !command || command === 'z' || command === 'Z') {
       break;
     }
     const lower = command.toLowerCase();
@@ -256,95 +313,83 @@ export function pathExtent(d: string): PathExtent {
       [x, y] = [startX, startY];
       ctrlOf = '';
       vertices++;
-      if (c) continue;
-      break;
+      continue;
     }
-    const args: number[] = [];
-    for (let i = 0; i < ARGS[lower]!; i++) {
-      SEPARATORS.lastIndex = at;
-      SEPARATORS.exec(d);
-      at = SEPARATORS.lastIndex;
-      if (lower === 'a' && (i === 3 || i === 4)) {
-        // Arc flags are single characters and may be written without separators ("a1 1 0 01 5 5").
-        const flag = d[at];
-        if (flag !== '0' && flag !== '1') return { box, vertices };
-        args.push(Number(flag));
-        at++;
-        continue;
-      }
-      NUMBER.lastIndex = at;
-      const m = NUMBER.exec(d);
-      if (!m) return { box, vertices };
-      args.push(Number(m[0]));
-      at = NUMBER.lastIndex;
+    const n = ARGS[lower]!;
+    for (let i = 0; i < n; i++) {
+      const v = lower === 'a' && (i === 3 || i === 4) ? s.flag() : s.number();
+      if (Number.isNaN(v)) return { box: x0 <= x1 ? { x0, y0, x1, y1 } : null, vertices };
+      args[i] = v;
     }
     const ox = relative ? x : 0;
     const oy = relative ? y : 0;
-    const reflected = (kinds: string): [number, number] => (kinds.includes(ctrlOf) ? [2 * x - ctrlX, 2 * y - ctrlY] : [x, y]);
+    let pad = 0;
+    let [px, py] = [x, y]; // an extra point to include (a control point), besides the end point
     let nextCtrlOf = '';
     switch (lower) {
       case 'm':
         [x, y] = [ox + args[0]!, oy + args[1]!];
         [startX, startY] = [x, y];
-        add(x, y);
+        [px, py] = [x, y];
         // Further pairs after a moveto are linetos.
         command = relative ? 'l' : 'L';
         break;
       case 'l':
         [x, y] = [ox + args[0]!, oy + args[1]!];
-        add(x, y);
         break;
-      case 't': {
-        [ctrlX, ctrlY] = reflected('qt');
-        add(ctrlX, ctrlY);
-        nextCtrlOf = 't';
-        [x, y] = [ox + args[0]!, oy + args[1]!];
-        add(x, y);
-        break;
-      }
       case 'h':
         x = ox + args[0]!;
-        add(x, y);
         break;
       case 'v':
-        y = (relative ? y : 0) + args[0]!;
-        add(x, y);
+        y = oy + args[0]!;
+        break;
+      case 't':
+        [ctrlX, ctrlY] = ctrlOf === 'q' || ctrlOf === 't' ? [2 * x - ctrlX, 2 * y - ctrlY] : [x, y];
+        [px, py, nextCtrlOf] = [ctrlX, ctrlY, 't'];
+        [x, y] = [ox + args[0]!, oy + args[1]!];
         break;
       case 'c':
-        add(ox + args[0]!, oy + args[1]!);
+        [px, py] = [ox + args[0]!, oy + args[1]!];
         [ctrlX, ctrlY, nextCtrlOf] = [ox + args[2]!, oy + args[3]!, 'c'];
-        add(ctrlX, ctrlY);
         [x, y] = [ox + args[4]!, oy + args[5]!];
-        add(x, y);
         break;
       case 's':
-        add(...reflected('cs'));
+        [px, py] = ctrlOf === 'c' || ctrlOf === 's' ? [2 * x - ctrlX, 2 * y - ctrlY] : [x, y];
         [ctrlX, ctrlY, nextCtrlOf] = [ox + args[0]!, oy + args[1]!, 's'];
-        add(ctrlX, ctrlY);
         [x, y] = [ox + args[2]!, oy + args[3]!];
-        add(x, y);
         break;
       case 'q':
         [ctrlX, ctrlY, nextCtrlOf] = [ox + args[0]!, oy + args[1]!, 'q'];
-        add(ctrlX, ctrlY);
+        [px, py] = [ctrlX, ctrlY];
         [x, y] = [ox + args[2]!, oy + args[3]!];
-        add(x, y);
         break;
       case 'a': {
         const [x2, y2] = [ox + args[5]!, oy + args[6]!];
         // Radii too small for the chord are scaled up to fit it, so the arc stays within twice
         // the larger of the radii and half the chord from its start.
-        const r = Math.max(Math.abs(args[0]!), Math.abs(args[1]!), Math.hypot(x2 - x, y2 - y) / 2);
-        add(x, y, 2 * r);
+        pad = 2 * Math.max(Math.abs(args[0]!), Math.abs(args[1]!), Math.hypot(x2 - x, y2 - y) / 2);
         [x, y] = [x2, y2];
-        add(x, y);
         break;
       }
     }
+    if (px - pad < x0) x0 = px - pad;
+    if (py - pad < y0) y0 = py - pad;
+    if (px + pad > x1) x1 = px + pad;
+    if (py + pad > y1) y1 = py + pad;
+    if (lower === 'c' || lower === 's' || lower === 'q' || lower === 't') {
+      if (ctrlX < x0) x0 = ctrlX;
+      if (ctrlY < y0) y0 = ctrlY;
+      if (ctrlX > x1) x1 = ctrlX;
+      if (ctrlY > y1) y1 = ctrlY;
+    }
+    if (x < x0) x0 = x;
+    if (y < y0) y0 = y;
+    if (x > x1) x1 = x;
+    if (y > y1) y1 = y;
     ctrlOf = nextCtrlOf;
     vertices++;
   }
-  return { box, vertices };
+  return { box: x0 <= x1 ? { x0, y0, x1, y1 } : null, vertices };
 }
 
 /** Bounds of a `points` list (polyline, polygon) and its vertex count. */

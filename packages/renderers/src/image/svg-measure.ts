@@ -164,10 +164,14 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
     return undefined;
   };
 
+  const transforms = new Map<SvgNode, Matrix | null>();
   const ownTransform = (node: SvgNode): Matrix | null => {
-    const t = parseTransform(node.attrs.transform);
-    if (!t) return null;
-    if (node.name === 'use') return multiply(t, translate(length(node, 'x', 'x', 0), length(node, 'y', 'y', 0)));
+    if (!node.attrs.transform && node.name !== 'use') return IDENTITY;
+    let t = transforms.get(node);
+    if (t !== undefined) return t;
+    t = parseTransform(node.attrs.transform);
+    if (t && node.name === 'use') t = multiply(t, translate(length(node, 'x', 'x', 0), length(node, 'y', 'y', 0)));
+    transforms.set(node, t);
     return t;
   };
 
@@ -201,8 +205,9 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
     return e;
   };
 
+  const hasMarkers = [...doc.byId.values()].some((n) => n.name === 'marker');
   const markerReach = (node: SvgNode): number => {
-    if (!MARKABLE.has(node.name)) return 0;
+    if (!hasMarkers || !MARKABLE.has(node.name)) return 0;
     let reach = 0;
     for (let n: SvgNode | null = node; n; n = n.parent) {
       for (const p of ['marker-start', 'marker-mid', 'marker-end']) {

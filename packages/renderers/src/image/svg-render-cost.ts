@@ -54,6 +54,9 @@ export interface RenderCostOptions {
   image(node: SvgNode): EmbeddedImage;
 }
 
+const INHERITED = ['fill', 'stroke', 'marker-start', 'marker-mid', 'marker-end'] as const;
+type Inherited = Partial<Record<(typeof INHERITED)[number], string[]>>;
+
 /** Stops the walk once the element count is over its cap: the answer is known, the rest is waste. */
 class TooManyElements extends Error {}
 
@@ -64,8 +67,8 @@ interface Ctx {
   times: number;
   /** Pixels of the surface being drawn on (the canvas, a layer, a pattern tile). */
   surface: number;
-  /** Inherited marker properties. */
-  markers: Record<string, string[]>;
+  /** Inherited fill, stroke and marker values (every candidate). */
+  inherited: Inherited;
   /** Resources (patterns, masks, clip paths, markers) being drawn, so a self-reference stops. */
   active: Set<SvgNode>;
 }
@@ -260,9 +263,9 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     }
   };
 
-  const paintCost = (node: SvgNode, ctx: Ctx, ctm: Matrix) => {
-    for (const prop of ['fill', 'stroke']) {
-      const pattern = measure.values(node, prop).map((v) => measure.reference(v, ['pattern'])).find(Boolean);
+  const paintCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, inherited: Inherited) => {
+    for (const prop of ['fill', 'stroke'] as const) {
+      const pattern = (inherited[prop] ?? []).map((v) => measure.reference(v, ['pattern'])).find(Boolean);
       if (!pattern || ctx.active.has(pattern)) continue;
       const units = (measure.inherited(pattern, 'patternUnits') ?? '').trim() === 'userSpaceOnUse' ? 'user' : 'box';
       const box = measure.contentBox(node);
@@ -309,7 +312,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     return pattern;
   };
 
-  const markerCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, markers: Record<string, string[]>) => {
+  const markerCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, markers: Inherited) => {
     const extent = measure.markable(node);
     if (!extent || extent.vertices === 0) return;
     for (const [prop, copies] of [
@@ -334,7 +337,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       }
       const vb = parseViewBox(marker.attrs.viewBox);
       const content = vb ? multiply(m, viewBoxTransform(vb, marker.attrs.preserveAspectRatio, mw, mh)) : m;
-      const inner: Ctx = { ...ctx, ctm: content, times, active: new Set(ctx.active).add(marker), markers: {} };
+      const inner: Ctx = { ...ctx, ctm: content, times, active: new Set(ctx.active).add(marker), inherited: {} };
       for (const child of marker.children) visit(child, inner);
     }
   };
@@ -344,11 +347,14 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     const own = measure.ownTransform(node);
     if (!own) return;
     count(ctx);
-    const ctm = multiply(ctx.ctm, own);
-    const markers = { ...ctx.markers };
-    for (const p of ['marker-start', 'marker-mid', 'marker-end']) {
-      const v = measure.values(node, p);
-      if (v.length > 0) markers[p] = v;
+    const ctm = own === IDENTITY ? ctx.ctm : multiply(ctx.ctm, own);
+    // Fill, stroke and markers are inherited, through <use> too: carried down the walk.
+    let inherited = ctx.inherited;
+    if (node.props.size > 0) {
+      for (const p of INHERITED) {
+        const v = node.props.get(p);
+        if (v) inherited = { ...inherited, [p]: v };
+      }
     }
     let viewportClip = false;
     let content = ctm;
@@ -374,18 +380,18 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
         children = [target];
       }
     }
-    const surface = group(node, ctx, ctm, viewportClip);
-    const inner: Ctx = { ...ctx, ctm: content, surface, markers };
+    const surface = node.props.size > 0 || viewportClip ? group(node, ctx, ctm, viewportClip) : ctx.surface;
     if (SHAPES.has(node.name) || node.name === 'text') {
       if (node.name === 'text') count(ctx, subtreeSize(node) - 1);
-      paintCost(node, inner, ctm);
-      markerCost(node, inner, ctm, markers);
+      if (inherited.fill || inherited.stroke) paintCost(node, ctx, ctm, inherited);
+      if (inherited['marker-start'] || inherited['marker-mid'] || inherited['marker-end']) markerCost(node, ctx, ctm, inherited);
       return;
     }
     if (node.name === 'image') {
-      imageCost(node, inner, ctm);
+      imageCost(node, ctx, ctm);
       return;
     }
+    const inner: Ctx = { ...ctx, ctm: content, surface, inherited };
     for (const child of children) visit(child, inner);
   };
 
@@ -393,7 +399,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     ctm: options.rootTransform,
     times: 1,
     surface: canvas.width * canvas.height,
-    markers: {},
+    inherited: {},
     active: new Set(),
   };
   try {
