@@ -234,10 +234,10 @@ describe('svg analysis: filters, layers, patterns', () => {
     svg(`width="${w}" height="${h}"`, `<filter id="f"><feGaussianBlur stdDeviation="${deviation}"/></filter><rect width="${w}" height="${h}" filter="url(#f)"/>`);
 
   it('counts a blur over its default region (1.2× the box), weighted by the blur resvg uses', () => {
-    // 4000 × 1.2 = 4800 px a side; a box blur above 2 px of deviation.
-    expect(analyseSvg(blur(4000, 4000), { path: PATH }).filterWork).toBe(18 * 4800 * 4800);
+    // 3000 × 1.2 = 3600 px a side; a box blur above 2 px of deviation.
+    expect(analyseSvg(blur(3000, 3000), { path: PATH }).filterWork).toBe(18 * 3600 * 3600);
     // The same region with a 1 px deviation goes through resvg's slower IIR blur.
-    expect(capViolation(blur(4000, 4000, 1), MAX_SVG_FILTER_WORK)).toBe(45 * 4800 * 4800);
+    expect(capViolation(blur(3000, 3000, 1), MAX_SVG_FILTER_WORK)).toBe(45 * 3600 * 3600);
     // A blur over an 8000 px wide canvas (within the pixel cap) is over.
     expect(capViolation(blur(8000, 4500), MAX_SVG_FILTER_WORK)).toBe(18 * 9600 * 5400);
   });

@@ -36,10 +36,10 @@ export const MAX_SVG_DEPTH = 256;
  * does not clip to the canvas) times a weight for its cost per pixel: 2 for cheap ones such as
  * feFlood, 18 for a blur (36 below 2 px of deviation), more for feTurbulence octaves,
  * feConvolveMatrix kernels and feMorphology radii. Elements reached through `<use>` count each
- * time. One blur over a whole 4000×4000 canvas is about 415 million (its default region is 1.2×
- * each way) and takes resvg about 5 to 10 seconds here.
+ * time. One blur over a whole 3000×3000 canvas is about 233 million (its default region is 1.2×
+ * each way); at the cap resvg works for about 3 to 8 seconds on a 2-core machine.
  */
-export const MAX_SVG_FILTER_WORK = 500_000_000;
+export const MAX_SVG_FILTER_WORK = 300_000_000;
 /**
  * Pixels of the off-screen layers resvg allocates while drawing: one per group with opacity, a
  * clip path, a mask, a filter or a blend mode (clip paths and masks add their own), one per
@@ -54,8 +54,8 @@ export const MAX_SVG_IMAGE_PIXELS = 100_000_000;
  * from the start, so many `<use>` elements in a large document cost quadratic time.
  */
 export const MAX_SVG_USE_LOOKUP_STEPS = 100_000_000;
-/** CSS selector checks: every `<style>` selector is tried against every element. */
-export const MAX_SVG_CSS_MATCHES = 50_000_000;
+/** CSS selector checks: resvg tries every `<style>` selector against every element (~60 ns each). */
+export const MAX_SVG_CSS_MATCHES = 20_000_000;
 
 /** `image` in `svg` mode: the caller supplies SVG markup; nothing it references is fetched. */
 export const imageSvgInputSchema = z
