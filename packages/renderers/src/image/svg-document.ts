@@ -125,12 +125,20 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
     // Most elements have no prefixed attribute: their attribute object is used as it is.
     let plain = true;
     for (const name in attributes) {
-      if (name.includes(':') || name === 'xmlns') {
+      const value = attributes[name]!;
+      const c = name.indexOf(':');
+      if (c >= 0 || name === 'xmlns') {
         plain = false;
         if (name === 'xmlns' || name.startsWith('xmlns:')) {
           if (ns === namespaces[namespaces.length - 1] || ns === ROOT_NAMESPACES) ns = new Map(ns);
-          ns.set(name === 'xmlns' ? '' : name.slice(6), attributes[name]!);
+          ns.set(name === 'xmlns' ? '' : name.slice(6), value);
+          continue;
         }
+      }
+      // Any href and any url() counts, whatever its namespace: refusing too much is harmless here.
+      if ((c < 0 ? name === 'href' : name.endsWith(':href')) && !isInternalReference(value)) externalReferences.push(value);
+      if (value.includes('url(')) {
+        for (const m of value.matchAll(CSS_URL)) if (!isInternalReference(m[2]!)) externalReferences.push(`url(${m[2]})`);
       }
     }
     const colon = tag.name.indexOf(':');
@@ -138,27 +146,20 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
     const local = colon < 0 ? tag.name : tag.name.slice(colon + 1);
     const uri = ns.get(prefix);
     if (uri === undefined && prefix) throw malformed(`unknown namespace prefix "${prefix}"`);
-    const attrs: Record<string, string> = plain ? attributes : {};
-    for (const name in attributes) {
-      const value = attributes[name]!;
-      let aLocal = name;
-      if (!plain) {
+    let attrs: Record<string, string> = attributes;
+    if (!plain) {
+      attrs = {};
+      for (const name in attributes) {
         const c = name.indexOf(':');
-        if (c >= 0) {
-          const aPrefix = name.slice(0, c);
-          if (aPrefix === 'xmlns') continue;
-          aLocal = name.slice(c + 1);
-          const aUri = ns.get(aPrefix);
-          if (aUri === undefined) throw malformed(`unknown namespace prefix "${aPrefix}"`);
-          if (aUri === XLINK_NS) attrs[aLocal] = value;
-        } else if (name !== 'xmlns') {
-          attrs[name] = value;
+        if (c < 0) {
+          if (name !== 'xmlns') attrs[name] = attributes[name]!;
+          continue;
         }
-      }
-      // Any href and any url() counts, whatever its namespace: refusing too much is harmless here.
-      if (aLocal === 'href' && !isInternalReference(value)) externalReferences.push(value);
-      if (value.includes('url(')) {
-        for (const m of value.matchAll(CSS_URL)) if (!isInternalReference(m[2]!)) externalReferences.push(`url(${m[2]})`);
+        const aPrefix = name.slice(0, c);
+        if (aPrefix === 'xmlns') continue;
+        const aUri = ns.get(aPrefix);
+        if (aUri === undefined) throw malformed(`unknown namespace prefix "${aPrefix}"`);
+        if (aUri === XLINK_NS) attrs[name.slice(c + 1)] = attributes[name]!;
       }
     }
     const node: SvgNode = {

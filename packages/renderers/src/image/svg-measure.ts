@@ -54,7 +54,7 @@ export interface ResolvedFilters {
  * element: a `<use>` target is measured once however often it is drawn.
  */
 export interface Measure {
-  values(node: SvgNode, property: string): string[];
+  values(node: SvgNode, property: string): readonly string[];
   fontSize(node: SvgNode): number;
   strokeWidth(node: SvgNode): number;
   length(node: SvgNode, attr: string, axis: 'x' | 'y' | 'xy', fallback: number): number;
@@ -93,7 +93,7 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
   const extents = new Map<SvgNode, PathExtent | null>();
   const measuring = new Set<SvgNode>();
 
-  const values = (node: SvgNode, property: string): string[] => node.props.get(property) ?? [];
+  const values = (node: SvgNode, property: string): readonly string[] => node.props.get(property) ?? NONE;
 
   const fontSize = (node: SvgNode | null): number => {
     if (!node) return DEFAULT_FONT_SIZE;
@@ -103,7 +103,8 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
     size = parentSize;
     const named: Record<string, number> = { 'xx-small': -3, 'x-small': -2, small: -1, medium: 0, large: 1, 'x-large': 2, 'xx-large': 3, smaller: -1, larger: 1 };
     // With several candidate values (attribute, CSS, style), the largest is assumed.
-    const candidates = values(node, 'font-size').map((v) => {
+    const own = values(node, 'font-size');
+    const candidates = own.length === 0 ? NONE_NUMBERS : own.map((v) => {
       const len = parseLength(v);
       if (len) return len.unit === '%' ? (len.value / 100) * parentSize : toUserUnits(len, parentSize, parentSize);
       const step = named[v.trim()];
@@ -137,13 +138,17 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
   const strokeWidthOf = (node: SvgNode): number => {
     let w = widthsMemo.get(node);
     if (w !== undefined) return w;
-    const own = values(node, 'stroke-width')
+    const own = values(node, 'stroke-width');
+    w = own.length > 0 ? widthOf(node, own) : node.parent ? strokeWidthOf(node.parent) : 1;
+    widthsMemo.set(node, w);
+    return w;
+  };
+  const widthOf = (node: SvgNode, own: readonly string[]): number => {
+    const widths = own
       .map((v) => parseLength(v))
       .filter((l) => l !== undefined)
       .map((l) => Math.abs(toUserUnits(l!, diagonal, fontSize(node))));
-    w = own.length > 0 ? Math.max(...own) : node.parent ? strokeWidthOf(node.parent) : 1;
-    widthsMemo.set(node, w);
-    return w;
+    return widths.length > 0 ? Math.max(...widths) : node.parent ? strokeWidthOf(node.parent) : 1;
   };
 
   const reference = (value: string | undefined, names: string[]): SvgNode | undefined => {
@@ -439,6 +444,8 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
 }
 
 const GRAPHICS_OR_SYMBOL = new Set([...GRAPHICS, 'symbol']);
+const NONE: readonly string[] = Object.freeze([]);
+const NONE_NUMBERS: number[] = [];
 
 function boxFraction(box: Rect, x: number, y: number, w: number, h: number): Rect {
   const bw = box.x1 - box.x0;

@@ -126,15 +126,16 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
   };
 
   const layered = (node: SvgNode): { clip?: SvgNode; mask?: SvgNode; filter: boolean; any: boolean } => {
-    const v = (p: string) => measure.values(node, p);
-    const opacity = v('opacity').some((x) => {
-      const n = Number.parseFloat(x);
-      return Number.isFinite(n) && (x.trim().endsWith('%') ? n / 100 : n) < 1;
-    });
-    const clip = v('clip-path').map((x) => measure.reference(x, ['clipPath'])).find(Boolean);
-    const mask = v('mask').map((x) => measure.reference(x, ['mask'])).find(Boolean);
-    const filter = v('filter').length > 0 && measure.filters(node) !== null;
-    const blend = v('mix-blend-mode').some((x) => x.trim() !== 'normal') || v('isolation').some((x) => x.trim() === 'isolate');
+    const p = node.props;
+    const opacity =
+      p.get('opacity')?.some((x) => {
+        const n = Number.parseFloat(x);
+        return Number.isFinite(n) && (x.trim().endsWith('%') ? n / 100 : n) < 1;
+      }) ?? false;
+    const clip = p.get('clip-path')?.map((x) => measure.reference(x, ['clipPath'])).find(Boolean);
+    const mask = p.get('mask')?.map((x) => measure.reference(x, ['mask'])).find(Boolean);
+    const filter = p.has('filter') && measure.filters(node) !== null;
+    const blend = (p.get('mix-blend-mode')?.some((x) => x.trim() !== 'normal') ?? false) || (p.get('isolation')?.some((x) => x.trim() === 'isolate') ?? false);
     return { clip, mask, filter, any: opacity || Boolean(clip) || Boolean(mask) || filter || blend };
   };
 
