@@ -154,6 +154,15 @@ describe('image renderer, card mode', () => {
     });
   });
 
+  it('holds SVG assets to the SVG caps at the width they are drawn', async () => {
+    // A 1×1000 viewBox drawn wide enough for a logo is hundreds of thousands of pixels tall.
+    const { id, path: file } = fixtureFile('.svg');
+    await writeFile(file, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1000"><rect width="1" height="1000"/></svg>');
+    const run = await newRun({ assets: [{ id, path: file, contentType: 'image/svg+xml' }] });
+    const err = await imageRenderer.render(parse({ mode: 'card', title: 'x', logoAssetId: id }), run.ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'validation_failed', options: { details: expect.arrayContaining([expect.objectContaining({ path: ['input', 'logoAssetId'], limit: 16_384 })]) } });
+  });
+
   it('stops promptly when aborted and leaves no complete output', async () => {
     const run = await newRun();
     const input = parse({ mode: 'card', title: 'Big', body: 'text '.repeat(300), size: { width: 4096, height: 4096 }, format: 'avif' });

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
@@ -22,7 +23,7 @@ import { chartRenderer } from '../src/chart/chart-renderer.js';
 import { RenderError } from '../src/contract.js';
 import { renderWith, useRenderRuns } from './support/render-runs.js';
 
-const { newRun } = useRenderRuns();
+const { newRun, fixtureFile } = useRenderRuns();
 
 const NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"';
 const svg = (attrs: string, body = '') => `<svg ${NS} ${attrs}>${body}</svg>`;
@@ -399,5 +400,13 @@ describe('svg caps in the renderers', () => {
       expect.objectContaining({ path: ['input', 'scenes', 0, 'visual', 'svg'], limit: MAX_RASTER_PIXELS, actual: 1280 * 128_000 }),
     ]);
     await expect(videoRenderer.preflight!(videoRenderer.inputSchema.parse(videoRenderer.example))).resolves.toBeUndefined();
+  });
+
+  it('video render checks SVG assets, which only arrive at render time', async () => {
+    const { id, path: file } = fixtureFile('.svg');
+    await writeFile(file, svg('viewBox="0 0 1 100"', '<rect width="1" height="100"/>'));
+    const input = { resolution: '720p', scenes: [{ visual: { type: 'asset', assetId: id }, durationMs: 500 }] };
+    const err = await renderWith(videoRenderer, input, newRun, [{ id, path: file, contentType: 'image/svg+xml' }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'validation_failed', options: { details: expect.arrayContaining([expect.objectContaining({ path: ['scenes', 0, 'visual', 'svg'], limit: MAX_RASTER_SIDE, actual: 128_000 })]) } });
   });
 });
