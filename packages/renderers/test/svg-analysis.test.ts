@@ -11,6 +11,7 @@ import {
   MAX_SVG_FILTER_WORK,
   MAX_SVG_IMAGE_PIXELS,
   MAX_SVG_LAYER_PIXELS,
+  MAX_SVG_TEXT_CHARS,
   MAX_SVG_USE_LOOKUP_STEPS,
   imageSvgInputSchema,
 } from '@kiln/shared';
@@ -295,6 +296,17 @@ describe('svg analysis: filters, layers, patterns', () => {
     const doc = svg('width="100" height="100"', `<marker id="m"><circle cx="1" cy="1" r="1"/></marker><polyline marker-mid="url(#m)" points="${points}" stroke="black"/>`);
     // The root, the polyline, and a circle for each of the 998 middle vertices.
     expect(analyseSvg(doc, { path: PATH }).drawnElements).toBe(2 + 998);
+  });
+});
+
+describe('svg analysis: text', () => {
+  it('counts the characters of text drawn, each <use> copy included, against MAX_SVG_TEXT_CHARS', () => {
+    const line = 'Lorem ipsum dolor sit amet'; // 22 visible characters
+    const doc = (texts: number, copies: number) =>
+      svg('width="1000" height="1000"', `<defs><g id="t">${`<text x="0" y="20">${line}<tspan dx="2">${line}</tspan></text>`.repeat(texts)}</g></defs>${'<use href="#t"/>'.repeat(copies)}`);
+    expect(analyseSvg(doc(100, 4), { path: PATH }).textChars).toBe(100 * 44 * 4);
+    expect(analyseSvg(doc(454, 1), { path: PATH }).textChars).toBe(19_976);
+    expect(capViolation(doc(100, 5), MAX_SVG_TEXT_CHARS)).toBe(22_000);
   });
 });
 

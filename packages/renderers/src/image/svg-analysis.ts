@@ -7,6 +7,7 @@ import {
   MAX_SVG_FILTER_WORK,
   MAX_SVG_IMAGE_PIXELS,
   MAX_SVG_LAYER_PIXELS,
+  MAX_SVG_TEXT_CHARS,
   MAX_SVG_USE_LOOKUP_STEPS,
   type CapViolation,
 } from '@kiln/shared';
@@ -32,6 +33,7 @@ export interface SvgAnalysis {
   filterWork: number;
   layerPixels: number;
   imagePixels: number;
+  textChars: number;
   useLookupSteps: number;
   cssMatches: number;
 }
@@ -99,6 +101,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
     filterWork: cost.filterWork,
     layerPixels: cost.layerPixels,
     imagePixels: cost.imagePixels,
+    textChars: cost.textChars,
     useLookupSteps: parsed.stats.useLookupSteps + cost.useLookupSteps,
     cssMatches: parsed.cssMatches + cost.cssMatches,
   };
@@ -123,6 +126,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
     over(width * height, MAX_RASTER_PIXELS, `an embedded image is ${width}×${height} pixels; at most ${MAX_RASTER_PIXELS} pixels each`);
   }
   over(analysis.imagePixels, MAX_SVG_IMAGE_PIXELS, `the embedded images decode to ${analysis.imagePixels} pixels in all (each copy counts); at most ${MAX_SVG_IMAGE_PIXELS}`);
+  over(analysis.textChars, MAX_SVG_TEXT_CHARS, `the SVG draws ${analysis.textChars} characters of text (each copy counts); at most ${MAX_SVG_TEXT_CHARS}`);
   over(analysis.useLookupSteps, MAX_SVG_USE_LOOKUP_STEPS, `resolving the SVG's <use> references takes ${analysis.useLookupSteps} lookup steps; at most ${MAX_SVG_USE_LOOKUP_STEPS} (fewer <use> elements, or targets earlier in the document)`);
   over(analysis.cssMatches, MAX_SVG_CSS_MATCHES, `the SVG's CSS needs ${analysis.cssMatches} selector checks (selectors × elements); at most ${MAX_SVG_CSS_MATCHES}`);
   if (v.length > 0) throw capsExceeded(v);

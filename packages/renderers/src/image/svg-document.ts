@@ -45,7 +45,7 @@ export interface SvgNode {
   parent: SvgNode | null;
   /** Index among all the document's nodes (elements, text, comments) in document order. */
   order: number;
-  /** Characters of text directly inside. */
+  /** Characters of text directly inside, whitespace not counted (it has no outline to draw). */
   text: number;
   /** Cost-relevant properties: every value an attribute, a CSS rule or `style` gives, in that order. */
   props: Map<string, string[]>;
@@ -104,18 +104,14 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
     if (/stylesheet/i.test(target) && /href/i.test(body)) externalReferences.push(`<?${target}?>`);
   });
   // Comments are not counted in `order`: a comment handler would cost more than the precision.
-  parser.on('text', (text) => {
+  const onText = (text: string) => {
     order++;
     const top = nodes[nodes.length - 1];
-    if (top) top.text += text.length;
+    if (top) top.text += visibleChars(text);
     if (inStyle) inStyle.text += text;
-  });
-  parser.on('cdata', (text) => {
-    order++;
-    const top = nodes[nodes.length - 1];
-    if (top) top.text += text.length;
-    if (inStyle) inStyle.text += text;
-  });
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
   parser.on('opentag', (tag) => {
     order++;
     elementCount++;
@@ -213,6 +209,12 @@ export function parseSvgDocument(svg: string, path: (string | number)[]): SvgDoc
   const sheet = parseStyleSheet(styleTexts.join('\n'), (p) => COST_PROPERTIES.has(p));
   for (const ref of sheet.references) if (ref === '@import' || !isInternalReference(ref.slice(4, -1))) externalReferences.push(ref);
   return { root, byId, nodeCount: order + 1, elementCount, selectorCount: sheet.selectorCount, externalReferences, rules: sheet.rules };
+}
+
+function visibleChars(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 32) n++;
+  return n;
 }
 
 /**

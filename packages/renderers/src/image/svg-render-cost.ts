@@ -25,6 +25,8 @@ export interface RenderCost {
   filterWork: number;
   layerPixels: number;
   imagePixels: number;
+  /** Characters of text drawn, counted per copy. */
+  textChars: number;
   /** The largest embedded raster image, by pixels. */
   largestImage: { width: number; height: number } | undefined;
   /** Parsing embedded SVG images, repeated for every copy drawn (see ExpansionStats). */
@@ -103,6 +105,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     filterWork: 0,
     layerPixels: 0,
     imagePixels: 0,
+    textChars: 0,
     largestImage: undefined,
     useLookupSteps: 0,
     cssMatches: 0,
@@ -113,16 +116,18 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
   };
 
-  const subtreeSize = (node: SvgNode): number => {
-    let n = 0;
+  /** Elements and characters of a `<text>` (its tspans, textPaths and their text). */
+  const textSize = (node: SvgNode): { elements: number; chars: number } => {
+    let [elements, chars] = [0, 0];
     const stack = [node];
     while (stack.length > 0) {
       const x = stack.pop()!;
       if (!x.name) continue;
-      n++;
+      elements++;
+      chars += x.text;
       for (const c of x.children) stack.push(c);
     }
-    return n;
+    return { elements, chars };
   };
 
   const layered = (node: SvgNode): { clip?: SvgNode; mask?: SvgNode; filter: boolean; any: boolean } => {
@@ -260,6 +265,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       cost.cssMatches += img.parse.cssMatches * ctx.times;
       cost.filterWork += nested.filterWork * ctx.times;
       cost.layerPixels += nested.layerPixels * ctx.times;
+      cost.textChars += nested.textChars * ctx.times;
       if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
     }
   };
@@ -383,7 +389,11 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     }
     const surface = node.props.size > 0 || viewportClip ? group(node, ctx, ctm, viewportClip) : ctx.surface;
     if (SHAPES.has(node.name) || node.name === 'text') {
-      if (node.name === 'text') count(ctx, subtreeSize(node) - 1);
+      if (node.name === 'text') {
+        const size = textSize(node);
+        count(ctx, size.elements - 1);
+        cost.textChars += size.chars * ctx.times;
+      }
       if (inherited.fill || inherited.stroke) paintCost(node, ctx, ctm, inherited);
       if (inherited['marker-start'] || inherited['marker-mid'] || inherited['marker-end']) markerCost(node, ctx, ctm, inherited);
       return;
