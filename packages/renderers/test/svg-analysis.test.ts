@@ -6,6 +6,7 @@ import {
   MAX_RASTER_PIXELS,
   MAX_RASTER_SIDE,
   MAX_SVG_CSS_MATCHES,
+  MAX_SVG_DASHES,
   MAX_SVG_DEPTH,
   MAX_SVG_ELEMENTS,
   MAX_SVG_FILTER_WORK,
@@ -307,6 +308,20 @@ describe('svg analysis: text', () => {
     expect(analyseSvg(doc(100, 4), { path: PATH }).textChars).toBe(100 * 44 * 4);
     expect(analyseSvg(doc(454, 1), { path: PATH }).textChars).toBe(19_976);
     expect(capViolation(doc(100, 5), MAX_SVG_TEXT_CHARS)).toBe(22_000);
+  });
+});
+
+describe('svg analysis: dashed strokes', () => {
+  it('counts the dashes of dashed strokes against MAX_SVG_DASHES', () => {
+    // 20 lines 1000 long with a 0.0011 period: about 909,000 dashes each (resvg takes seconds per line).
+    const lines = (n: number, dash: string) =>
+      svg('width="1000" height="1000"', `<g stroke="red" stroke-dasharray="${dash}">${Array.from({ length: n }, (_, i) => `<path d="M0 ${i * 40} L1000 ${i * 40}"/>`).join('')}</g>`);
+    expect(capViolation(lines(20, '0.0005 0.0006'), MAX_SVG_DASHES)).toBe(20 * Math.ceil(1000 / 0.0011));
+    // A dashed grid: 25 lines of 100 dashes.
+    expect(analyseSvg(lines(25, '4 6'), { path: PATH }).dashes).toBe(25 * 100);
+    // An odd list repeats (5 3 1 5 3 1: three dashes per 18), and without a stroke nothing is dashed.
+    expect(analyseSvg(lines(1, '5 3 1'), { path: PATH }).dashes).toBe(Math.ceil(1000 / 18) * 3);
+    expect(analyseSvg(svg('width="10" height="10"', '<path d="M0 0 L1000 0" stroke-dasharray="0.001"/>'), { path: PATH }).dashes).toBe(0);
   });
 });
 

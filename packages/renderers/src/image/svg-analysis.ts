@@ -2,6 +2,7 @@ import {
   MAX_RASTER_PIXELS,
   MAX_RASTER_SIDE,
   MAX_SVG_CSS_MATCHES,
+  MAX_SVG_DASHES,
   MAX_SVG_DEPTH,
   MAX_SVG_ELEMENTS,
   MAX_SVG_FILTER_WORK,
@@ -34,6 +35,7 @@ export interface SvgAnalysis {
   layerPixels: number;
   imagePixels: number;
   textChars: number;
+  dashes: number;
   useLookupSteps: number;
   cssMatches: number;
 }
@@ -102,6 +104,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
     layerPixels: cost.layerPixels,
     imagePixels: cost.imagePixels,
     textChars: cost.textChars,
+    dashes: cost.dashes,
     useLookupSteps: parsed.stats.useLookupSteps + cost.useLookupSteps,
     cssMatches: parsed.cssMatches + cost.cssMatches,
   };
@@ -127,6 +130,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
   }
   over(analysis.imagePixels, MAX_SVG_IMAGE_PIXELS, `the embedded images decode to ${analysis.imagePixels} pixels in all (each copy counts); at most ${MAX_SVG_IMAGE_PIXELS}`);
   over(analysis.textChars, MAX_SVG_TEXT_CHARS, `the SVG draws ${analysis.textChars} characters of text (each copy counts); at most ${MAX_SVG_TEXT_CHARS}`);
+  over(analysis.dashes, MAX_SVG_DASHES, `the SVG's dashed strokes make ${analysis.dashes} dashes (each copy counts); at most ${MAX_SVG_DASHES}`);
   over(analysis.useLookupSteps, MAX_SVG_USE_LOOKUP_STEPS, `resolving the SVG's <use> references takes ${analysis.useLookupSteps} lookup steps; at most ${MAX_SVG_USE_LOOKUP_STEPS} (fewer <use> elements, or targets earlier in the document)`);
   over(analysis.cssMatches, MAX_SVG_CSS_MATCHES, `the SVG's CSS needs ${analysis.cssMatches} selector checks (selectors × elements); at most ${MAX_SVG_CSS_MATCHES}`);
   if (v.length > 0) throw capsExceeded(v);

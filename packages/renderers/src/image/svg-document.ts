@@ -26,6 +26,7 @@ const COST_PROPERTIES = new Set([
   'fill',
   'stroke',
   'stroke-width',
+  'stroke-dasharray',
   'font-size',
   'letter-spacing',
   'word-spacing',

@@ -225,6 +225,8 @@ export interface PathExtent {
   box: Rect | null;
   /** Segment end points, where markers are drawn. */
   vertices: number;
+  /** An upper bound on the outline's length (control polygons for curves, a full circle for arcs). */
+  length: number;
 }
 
 const ARGS: Record<string, number> = { m: 2, l: 2, h: 1, v: 1, c: 6, s: 4, q: 4, t: 2, a: 7, z: 0 };
@@ -291,6 +293,7 @@ class PathScanner {
 export function pathExtent(d: string): PathExtent {
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   let vertices = 0;
+  let length = 0;
   let [x, y, startX, startY] = [0, 0, 0, 0];
   // The last control point, which smooth curves (S, T) reflect about the current point.
   let [ctrlX, ctrlY, ctrlOf] = [0, 0, ''];
@@ -310,6 +313,7 @@ export function pathExtent(d: string): PathExtent {
     const lower = command.toLowerCase();
     const relative = command !== command.toUpperCase();
     if (lower === 'z') {
+      length += Math.hypot(startX - x, startY - y);
       [x, y] = [startX, startY];
       ctrlOf = '';
       vertices++;
@@ -318,12 +322,13 @@ export function pathExtent(d: string): PathExtent {
     const n = ARGS[lower]!;
     for (let i = 0; i < n; i++) {
       const v = lower === 'a' && (i === 3 || i === 4) ? s.flag() : s.number();
-      if (Number.isNaN(v)) return { box: x0 <= x1 ? { x0, y0, x1, y1 } : null, vertices };
+      if (Number.isNaN(v)) return { box: x0 <= x1 ? { x0, y0, x1, y1 } : null, vertices, length };
       args[i] = v;
     }
     const ox = relative ? x : 0;
     const oy = relative ? y : 0;
     let pad = 0;
+    const [fromX, fromY] = [x, y];
     let [px, py] = [x, y]; // an extra point to include (a control point), besides the end point
     let nextCtrlOf = '';
     switch (lower) {
@@ -386,16 +391,28 @@ export function pathExtent(d: string): PathExtent {
     if (y < y0) y0 = y;
     if (x > x1) x1 = x;
     if (y > y1) y1 = y;
+    // A curve is no longer than its control polygon; an arc no longer than its full circle.
+    if (lower === 'a') length += Math.PI * pad;
+    else if (lower !== 'm') {
+      const via = lower === 'c' || lower === 's' ? Math.hypot(px - fromX, py - fromY) + Math.hypot(ctrlX - px, ctrlY - py) + Math.hypot(x - ctrlX, y - ctrlY) : 0;
+      const viaQ = lower === 'q' || lower === 't' ? Math.hypot(ctrlX - fromX, ctrlY - fromY) + Math.hypot(x - ctrlX, y - ctrlY) : 0;
+      length += via || viaQ || Math.hypot(x - fromX, y - fromY);
+    }
     ctrlOf = nextCtrlOf;
     vertices++;
   }
-  return { box: x0 <= x1 ? { x0, y0, x1, y1 } : null, vertices };
+  return { box: x0 <= x1 ? { x0, y0, x1, y1 } : null, vertices, length };
 }
 
 /** Bounds of a `points` list (polyline, polygon) and its vertex count. */
 export function pointsExtent(points: string): PathExtent {
   const n = parseNumberList(points);
   let box: Rect | null = null;
-  for (let i = 0; i + 1 < n.length; i += 2) box = union(box, { x0: n[i]!, y0: n[i + 1]!, x1: n[i]!, y1: n[i + 1]! });
-  return { box, vertices: Math.floor(n.length / 2) };
+  let length = 0;
+  for (let i = 0; i + 1 < n.length; i += 2) {
+    box = union(box, { x0: n[i]!, y0: n[i + 1]!, x1: n[i]!, y1: n[i + 1]! });
+    if (i >= 2) length += Math.hypot(n[i]! - n[i - 2]!, n[i + 1]! - n[i - 1]!);
+  }
+  // Counted as closed: a polygon's closing edge is no longer than the rest of it.
+  return { box, vertices: Math.floor(n.length / 2), length: 2 * length };
 }

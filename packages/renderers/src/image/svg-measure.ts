@@ -58,6 +58,8 @@ export interface Measure {
   fontSize(node: SvgNode): number;
   strokeWidth(node: SvgNode): number;
   length(node: SvgNode, attr: string, axis: 'x' | 'y' | 'xy', fallback: number): number;
+  /** A length written in a property value (`2mm`, `5%`), in user units; NaN when it does not parse. */
+  lengthValue(node: SvgNode, text: string, axis: 'x' | 'y' | 'xy'): number;
   /** The element's `transform` (with a `<use>`'s x/y); null when it hides the element. */
   ownTransform(node: SvgNode): Matrix | null;
   /** For `<svg>` and `<symbol>` viewports: the content transform and the clip (null when overflow shows). */
@@ -73,6 +75,8 @@ export interface Measure {
   /** Follows `href` between elements of the same kind (patterns, filters, gradients) to an attribute. */
   inherited(node: SvgNode, attr: string): string | undefined;
   markable(node: SvgNode): PathExtent | null;
+  /** An upper bound on the length of what a stroke follows (a shape's outline; glyph outlines of text). */
+  outlineLength(node: SvgNode): number;
   intrinsicImageSize(node: SvgNode): { width: number; height: number } | undefined;
 }
 
@@ -204,7 +208,7 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
     else if (node.name === 'polyline' || node.name === 'polygon') e = pointsExtent(node.attrs.points ?? '');
     else if (node.name === 'line') {
       const [x1, y1, x2, y2] = [length(node, 'x1', 'x', 0), length(node, 'y1', 'y', 0), length(node, 'x2', 'x', 0), length(node, 'y2', 'y', 0)];
-      e = { box: { x0: Math.min(x1, x2), y0: Math.min(y1, y2), x1: Math.max(x1, x2), y1: Math.max(y1, y2) }, vertices: 2 };
+      e = { box: { x0: Math.min(x1, x2), y0: Math.min(y1, y2), x1: Math.max(x1, x2), y1: Math.max(y1, y2) }, vertices: 2, length: Math.hypot(x2 - x1, y2 - y1) };
     }
     extents.set(node, e);
     return e;
@@ -425,8 +429,41 @@ export function createMeasure(doc: SvgDocument, options: MeasureOptions): Measur
     return f ? f.region : contentBox(node);
   };
 
+  const outlineLength = (node: SvgNode): number => {
+    switch (node.name) {
+      case 'rect':
+        return 2 * (Math.abs(length(node, 'width', 'x', 0)) + Math.abs(length(node, 'height', 'y', 0)));
+      case 'circle':
+        return 2 * Math.PI * Math.abs(length(node, 'r', 'xy', 0));
+      case 'ellipse':
+        return 2 * Math.PI * Math.max(Math.abs(length(node, 'rx', 'x', 0)), Math.abs(length(node, 'ry', 'y', 0)));
+      case 'text': {
+        // A glyph's outline is at most a few em long; 8 em is generous for DejaVu.
+        let chars = 0;
+        let fs = 0;
+        const stack = [node];
+        while (stack.length > 0) {
+          const n = stack.pop()!;
+          chars += n.text;
+          fs = Math.max(fs, fontSize(n));
+          for (const c of n.children) stack.push(c);
+        }
+        return chars * 8 * fs;
+      }
+      default:
+        return markable(node)?.length ?? 0;
+    }
+  };
+
+  const lengthValue = (node: SvgNode, text: string, axis: 'x' | 'y' | 'xy'): number => {
+    const len = parseLength(text);
+    return len ? toUserUnits(len, axis === 'x' ? vw : axis === 'y' ? vh : diagonal, fontSize(node)) : NaN;
+  };
+
   return {
     values,
+    lengthValue,
+    outlineLength,
     fontSize: (n) => fontSize(n),
     strokeWidth: (n) => strokeWidth(n),
     length,

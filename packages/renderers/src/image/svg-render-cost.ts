@@ -27,6 +27,8 @@ export interface RenderCost {
   imagePixels: number;
   /** Characters of text drawn, counted per copy. */
   textChars: number;
+  /** Dashes of dashed strokes, counted per copy. */
+  dashes: number;
   /** The largest embedded raster image, by pixels. */
   largestImage: { width: number; height: number } | undefined;
   /** Parsing embedded SVG images, repeated for every copy drawn (see ExpansionStats). */
@@ -56,7 +58,9 @@ export interface RenderCostOptions {
   image(node: SvgNode): EmbeddedImage;
 }
 
-const INHERITED = ['fill', 'stroke', 'marker-start', 'marker-mid', 'marker-end'] as const;
+const INHERITED = ['fill', 'stroke', 'stroke-dasharray', 'marker-start', 'marker-mid', 'marker-end'] as const;
+/** tiny-skia gives up dashing one path past a million dashes (the stroke is then not drawn). */
+const MAX_DASHES_PER_PATH = 1_000_000;
 type Inherited = Partial<Record<(typeof INHERITED)[number], string[]>>;
 
 /** Stops the walk once the element count is over its cap: the answer is known, the rest is waste. */
@@ -106,6 +110,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     layerPixels: 0,
     imagePixels: 0,
     textChars: 0,
+    dashes: 0,
     largestImage: undefined,
     useLookupSteps: 0,
     cssMatches: 0,
@@ -266,6 +271,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       cost.filterWork += nested.filterWork * ctx.times;
       cost.layerPixels += nested.layerPixels * ctx.times;
       cost.textChars += nested.textChars * ctx.times;
+      cost.dashes += nested.dashes * ctx.times;
       if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
     }
   };
@@ -317,6 +323,23 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       n = next?.name === 'pattern' ? next : undefined;
     }
     return pattern;
+  };
+
+  /** tiny-skia cuts a dashed stroke into separate segments before stroking each: cost per dash. */
+  const dashCost = (node: SvgNode, ctx: Ctx, candidates: string[]) => {
+    let worst = 0;
+    for (const value of candidates) {
+      if (value.trim() === 'none') continue;
+      const lengths = value.split(/[\s,]+/).filter(Boolean).map((v) => measure.lengthValue(node, v, 'xy'));
+      // resvg ignores a dash array with a negative or invalid entry, or one that sums to zero.
+      if (lengths.length === 0 || lengths.some((l) => !(l >= 0))) continue;
+      const pattern = lengths.length % 2 === 1 ? [...lengths, ...lengths] : lengths;
+      const period = pattern.reduce((a, b) => a + b, 0);
+      if (!(period > 0)) continue;
+      const dashes = Math.ceil(measure.outlineLength(node) / period) * (pattern.length / 2);
+      worst = Math.max(worst, Math.min(dashes, MAX_DASHES_PER_PATH));
+    }
+    cost.dashes += worst * ctx.times;
   };
 
   const markerCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, markers: Inherited) => {
@@ -395,6 +418,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
         cost.textChars += size.chars * ctx.times;
       }
       if (inherited.fill || inherited.stroke) paintCost(node, ctx, ctm, inherited);
+      if (inherited['stroke-dasharray'] && inherited.stroke?.some((v) => v.trim() !== 'none')) dashCost(node, ctx, inherited['stroke-dasharray']);
       if (inherited['marker-start'] || inherited['marker-mid'] || inherited['marker-end']) markerCost(node, ctx, ctm, inherited);
       return;
     }

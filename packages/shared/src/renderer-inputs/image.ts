@@ -53,6 +53,12 @@ export const MAX_SVG_LAYER_PIXELS = 300_000_000;
  * here, 80,000 took 27 s.
  */
 export const MAX_SVG_TEXT_CHARS = 20_000;
+/**
+ * Dashes of dashed strokes (`stroke-dasharray`), each copy counted. resvg cuts a dashed outline
+ * into separate pieces before stroking them, about 3 µs each here; one path may make up to a
+ * million, so a few hundred bytes of SVG could otherwise keep it busy for minutes.
+ */
+export const MAX_SVG_DASHES = 1_000_000;
 /** Decoded pixels of all embedded raster images together (`data:image/png` …), each use counted. */
 export const MAX_SVG_IMAGE_PIXELS = 100_000_000;
 /**
