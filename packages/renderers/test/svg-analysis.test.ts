@@ -10,6 +10,7 @@ import {
   MAX_SVG_DEPTH,
   MAX_SVG_ELEMENTS,
   MAX_SVG_FILTER_WORK,
+  MAX_SVG_GRADIENT_WORK,
   MAX_SVG_IMAGE_PIXELS,
   MAX_SVG_LAYER_PIXELS,
   MAX_SVG_TEXT_CHARS,
@@ -322,6 +323,20 @@ describe('svg analysis: dashed strokes', () => {
     // An odd list repeats (5 3 1 5 3 1: three dashes per 18), and without a stroke nothing is dashed.
     expect(analyseSvg(lines(1, '5 3 1'), { path: PATH }).dashes).toBe(Math.ceil(1000 / 18) * 3);
     expect(analyseSvg(svg('width="10" height="10"', '<path d="M0 0 L1000 0" stroke-dasharray="0.001"/>'), { path: PATH }).dashes).toBe(0);
+  });
+});
+
+describe('svg analysis: gradients', () => {
+  it('counts pixels painted with a gradient times its stops against MAX_SVG_GRADIENT_WORK', () => {
+    const stops = (n: number) => Array.from({ length: n }, (_, i) => `<stop offset="${i / n}" stop-color="${i % 2 ? '#f00' : '#00f'}"/>`).join('');
+    const doc = (n: number) =>
+      svg('width="4000" height="4000"', `<linearGradient id="base">${stops(n)}</linearGradient><linearGradient id="g" href="#base"/><rect width="4000" height="4000" fill="url(#g)"/>`);
+    // Stops are found through href; the painted area is the rect on the canvas.
+    expect(analyseSvg(doc(10), { path: PATH }).gradientWork).toBe(10 * 16_000_000);
+    expect(capViolation(doc(5000), MAX_SVG_GRADIENT_WORK)).toBe(5000 * 16_000_000);
+    // A shape far larger than the canvas only paints the canvas.
+    const huge = svg('width="100" height="100"', `<linearGradient id="g">${stops(3)}</linearGradient><rect x="-1e6" y="-1e6" width="2e6" height="2e6" fill="url(#g)"/>`);
+    expect(analyseSvg(huge, { path: PATH }).gradientWork).toBe(3 * 10_000);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   MAX_SVG_DEPTH,
   MAX_SVG_ELEMENTS,
   MAX_SVG_FILTER_WORK,
+  MAX_SVG_GRADIENT_WORK,
   MAX_SVG_IMAGE_PIXELS,
   MAX_SVG_LAYER_PIXELS,
   MAX_SVG_TEXT_CHARS,
@@ -36,6 +37,7 @@ export interface SvgAnalysis {
   imagePixels: number;
   textChars: number;
   dashes: number;
+  gradientWork: number;
   useLookupSteps: number;
   cssMatches: number;
 }
@@ -105,6 +107,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
     imagePixels: cost.imagePixels,
     textChars: cost.textChars,
     dashes: cost.dashes,
+    gradientWork: cost.gradientWork,
     useLookupSteps: parsed.stats.useLookupSteps + cost.useLookupSteps,
     cssMatches: parsed.cssMatches + cost.cssMatches,
   };
@@ -131,6 +134,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
   over(analysis.imagePixels, MAX_SVG_IMAGE_PIXELS, `the embedded images decode to ${analysis.imagePixels} pixels in all (each copy counts); at most ${MAX_SVG_IMAGE_PIXELS}`);
   over(analysis.textChars, MAX_SVG_TEXT_CHARS, `the SVG draws ${analysis.textChars} characters of text (each copy counts); at most ${MAX_SVG_TEXT_CHARS}`);
   over(analysis.dashes, MAX_SVG_DASHES, `the SVG's dashed strokes make ${analysis.dashes} dashes (each copy counts); at most ${MAX_SVG_DASHES}`);
+  over(analysis.gradientWork, MAX_SVG_GRADIENT_WORK, `the SVG's gradients need ${analysis.gradientWork} units of work (pixels painted × stops); at most ${MAX_SVG_GRADIENT_WORK}`);
   over(analysis.useLookupSteps, MAX_SVG_USE_LOOKUP_STEPS, `resolving the SVG's <use> references takes ${analysis.useLookupSteps} lookup steps; at most ${MAX_SVG_USE_LOOKUP_STEPS} (fewer <use> elements, or targets earlier in the document)`);
   over(analysis.cssMatches, MAX_SVG_CSS_MATCHES, `the SVG's CSS needs ${analysis.cssMatches} selector checks (selectors × elements); at most ${MAX_SVG_CSS_MATCHES}`);
   if (v.length > 0) throw capsExceeded(v);

@@ -29,6 +29,8 @@ export interface RenderCost {
   textChars: number;
   /** Dashes of dashed strokes, counted per copy. */
   dashes: number;
+  /** Pixels painted with a gradient times its stops. */
+  gradientWork: number;
   /** The largest embedded raster image, by pixels. */
   largestImage: { width: number; height: number } | undefined;
   /** Parsing embedded SVG images, repeated for every copy drawn (see ExpansionStats). */
@@ -111,6 +113,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     imagePixels: 0,
     textChars: 0,
     dashes: 0,
+    gradientWork: 0,
     largestImage: undefined,
     useLookupSteps: 0,
     cssMatches: 0,
@@ -272,13 +275,41 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       cost.layerPixels += nested.layerPixels * ctx.times;
       cost.textChars += nested.textChars * ctx.times;
       cost.dashes += nested.dashes * ctx.times;
+      cost.gradientWork += nested.gradientWork * ctx.times;
       if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
     }
   };
 
+  /** tiny-skia evaluates a gradient by walking its stops for every pixel it paints. */
+  const gradientCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, candidates: string[]) => {
+    let stops = 0;
+    for (const v of candidates) {
+      const g = measure.reference(v, ['linearGradient', 'radialGradient']);
+      if (g) stops = Math.max(stops, gradientStops(g));
+    }
+    if (stops < 2) return; // one stop paints a plain colour
+    const box = measure.contentBox(node);
+    if (!box) return;
+    cost.gradientWork += Math.min(pixelsOf(transformRect(ctm, box)), ctx.surface) * stops * ctx.times;
+  };
+
+  /** Stops come from the first gradient along the `href` chain that has any. */
+  const gradientStops = (g: SvgNode): number => {
+    let n: SvgNode | undefined = g;
+    for (let hops = 0; n && hops < 32; hops++) {
+      const stops = n.children.filter((c) => c.name === 'stop').length;
+      if (stops > 0) return stops;
+      const next = hrefTarget(doc, n);
+      n = next && (next.name === 'linearGradient' || next.name === 'radialGradient') ? next : undefined;
+    }
+    return 0;
+  };
+
   const paintCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, inherited: Inherited) => {
     for (const prop of ['fill', 'stroke'] as const) {
-      const pattern = (inherited[prop] ?? []).map((v) => measure.reference(v, ['pattern'])).find(Boolean);
+      const values = inherited[prop] ?? [];
+      gradientCost(node, ctx, ctm, values);
+      const pattern = values.map((v) => measure.reference(v, ['pattern'])).find(Boolean);
       if (!pattern || ctx.active.has(pattern)) continue;
       const units = (measure.inherited(pattern, 'patternUnits') ?? '').trim() === 'userSpaceOnUse' ? 'user' : 'box';
       const box = measure.contentBox(node);
