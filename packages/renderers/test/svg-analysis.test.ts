@@ -13,6 +13,7 @@ import {
   MAX_SVG_GRADIENT_WORK,
   MAX_SVG_IMAGE_PIXELS,
   MAX_SVG_LAYER_PIXELS,
+  MAX_SVG_PAINT_PIXELS,
   MAX_SVG_TEXT_CHARS,
   MAX_SVG_USE_LOOKUP_STEPS,
   imageSvgInputSchema,
@@ -323,6 +324,18 @@ describe('svg analysis: dashed strokes', () => {
     // An odd list repeats (5 3 1 5 3 1: three dashes per 18), and without a stroke nothing is dashed.
     expect(analyseSvg(lines(1, '5 3 1'), { path: PATH }).dashes).toBe(Math.ceil(1000 / 18) * 3);
     expect(analyseSvg(svg('width="10" height="10"', '<path d="M0 0 L1000 0" stroke-dasharray="0.001"/>'), { path: PATH }).dashes).toBe(0);
+  });
+});
+
+describe('svg analysis: overdraw', () => {
+  it('counts the pixels every fill, stroke and image paints against MAX_SVG_PAINT_PIXELS', () => {
+    const rects = (copies: number, paint = 'fill="#f00" fill-opacity=".5"') =>
+      svg('width="1000" height="1000"', `<defs><rect id="r" width="1000" height="1000" ${paint}/></defs>${'<use href="#r"/>'.repeat(copies)}`);
+    expect(analyseSvg(rects(1000), { path: PATH }).paintPixels).toBe(1000 * 1_000_000);
+    expect(capViolation(rects(2001), MAX_SVG_PAINT_PIXELS)).toBe(2001 * 1_000_000);
+    // A stroke paints too, and a shape with no fill and no stroke paints nothing.
+    expect(analyseSvg(rects(10, 'stroke="#00f"'), { path: PATH }).paintPixels).toBe(2 * 10 * 1_000_000); // the stroke's overhang is off the canvas
+    expect(analyseSvg(rects(10, 'fill="none"'), { path: PATH }).paintPixels).toBe(0);
   });
 });
 

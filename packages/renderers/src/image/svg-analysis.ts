@@ -9,6 +9,7 @@ import {
   MAX_SVG_GRADIENT_WORK,
   MAX_SVG_IMAGE_PIXELS,
   MAX_SVG_LAYER_PIXELS,
+  MAX_SVG_PAINT_PIXELS,
   MAX_SVG_TEXT_CHARS,
   MAX_SVG_USE_LOOKUP_STEPS,
   type CapViolation,
@@ -38,6 +39,7 @@ export interface SvgAnalysis {
   textChars: number;
   dashes: number;
   gradientWork: number;
+  paintPixels: number;
   useLookupSteps: number;
   cssMatches: number;
 }
@@ -108,6 +110,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
     textChars: cost.textChars,
     dashes: cost.dashes,
     gradientWork: cost.gradientWork,
+    paintPixels: cost.paintPixels,
     useLookupSteps: parsed.stats.useLookupSteps + cost.useLookupSteps,
     cssMatches: parsed.cssMatches + cost.cssMatches,
   };
@@ -134,6 +137,7 @@ export function analyseSvg(svg: string, options: AnalyseSvgOptions): SvgAnalysis
   over(analysis.imagePixels, MAX_SVG_IMAGE_PIXELS, `the embedded images decode to ${analysis.imagePixels} pixels in all (each copy counts); at most ${MAX_SVG_IMAGE_PIXELS}`);
   over(analysis.textChars, MAX_SVG_TEXT_CHARS, `the SVG draws ${analysis.textChars} characters of text (each copy counts); at most ${MAX_SVG_TEXT_CHARS}`);
   over(analysis.dashes, MAX_SVG_DASHES, `the SVG's dashed strokes make ${analysis.dashes} dashes (each copy counts); at most ${MAX_SVG_DASHES}`);
+  over(analysis.paintPixels, MAX_SVG_PAINT_PIXELS, `the SVG paints ${analysis.paintPixels} pixels (overdraw included, each copy counts); at most ${MAX_SVG_PAINT_PIXELS}`);
   over(analysis.gradientWork, MAX_SVG_GRADIENT_WORK, `the SVG's gradients need ${analysis.gradientWork} units of work (pixels painted × stops); at most ${MAX_SVG_GRADIENT_WORK}`);
   over(analysis.useLookupSteps, MAX_SVG_USE_LOOKUP_STEPS, `resolving the SVG's <use> references takes ${analysis.useLookupSteps} lookup steps; at most ${MAX_SVG_USE_LOOKUP_STEPS} (fewer <use> elements, or targets earlier in the document)`);
   over(analysis.cssMatches, MAX_SVG_CSS_MATCHES, `the SVG's CSS needs ${analysis.cssMatches} selector checks (selectors × elements); at most ${MAX_SVG_CSS_MATCHES}`);

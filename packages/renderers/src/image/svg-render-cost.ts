@@ -31,6 +31,8 @@ export interface RenderCost {
   dashes: number;
   /** Pixels painted with a gradient times its stops. */
   gradientWork: number;
+  /** Pixels painted by fills, strokes and images (overdraw included), each copy counted. */
+  paintPixels: number;
   /** The largest embedded raster image, by pixels. */
   largestImage: { width: number; height: number } | undefined;
   /** Parsing embedded SVG images, repeated for every copy drawn (see ExpansionStats). */
@@ -114,6 +116,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     textChars: 0,
     dashes: 0,
     gradientWork: 0,
+    paintPixels: 0,
     largestImage: undefined,
     useLookupSteps: 0,
     cssMatches: 0,
@@ -251,6 +254,8 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
   const imageCost = (node: SvgNode, ctx: Ctx, ctm: Matrix) => {
     const img = options.image(node);
     if (img.kind === 'raster') {
+      const box = measure.contentBox(node);
+      if (box) cost.paintPixels += Math.min(pixelsOf(transformRect(ctm, box)), ctx.surface) * ctx.times;
       // resvg decodes every <image> when it builds its render tree, and keeps all of them.
       const px = img.width * img.height;
       cost.imagePixels += px * ctx.times;
@@ -276,6 +281,7 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       cost.textChars += nested.textChars * ctx.times;
       cost.dashes += nested.dashes * ctx.times;
       cost.gradientWork += nested.gradientWork * ctx.times;
+      cost.paintPixels += nested.paintPixels * ctx.times;
       if (cost.drawnElements > MAX_SVG_ELEMENTS) throw new TooManyElements();
     }
   };
@@ -303,6 +309,16 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
       n = next && (next.name === 'linearGradient' || next.name === 'radialGradient') ? next : undefined;
     }
     return 0;
+  };
+
+  /** Pixels a shape's fill and stroke touch: its bounds on the surface, at most the surface. */
+  const coverageCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, inherited: Inherited, limit: number) => {
+    const box = measure.contentBox(node);
+    if (!box) return;
+    const fills = inherited.fill?.every((v) => v.trim() === 'none') ? 0 : 1; // black unless "none"
+    const strokes = inherited.stroke?.some((v) => v.trim() !== 'none') ? 1 : 0;
+    const px = Math.min(pixelsOf(transformRect(ctm, box)), ctx.surface, limit);
+    cost.paintPixels += px * (fills + strokes) * ctx.times;
   };
 
   const paintCost = (node: SvgNode, ctx: Ctx, ctm: Matrix, inherited: Inherited) => {
@@ -443,11 +459,17 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
     }
     const surface = node.props.size > 0 || viewportClip ? group(node, ctx, ctm, viewportClip) : ctx.surface;
     if (SHAPES.has(node.name) || node.name === 'text') {
+      let painted = Infinity;
       if (node.name === 'text') {
         const size = textSize(node);
         count(ctx, size.elements - 1);
         cost.textChars += size.chars * ctx.times;
+        // Glyphs cover far less than the text's (generous) bounds: at most an em square each.
+        const s = scaleOf(ctm);
+        const em = measure.fontSize(node);
+        painted = size.chars * em * em * s.x * s.y;
       }
+      coverageCost(node, ctx, ctm, inherited, painted);
       if (inherited.fill || inherited.stroke) paintCost(node, ctx, ctm, inherited);
       if (inherited['stroke-dasharray'] && inherited.stroke?.some((v) => v.trim() !== 'none')) dashCost(node, ctx, inherited['stroke-dasharray']);
       if (inherited['marker-start'] || inherited['marker-mid'] || inherited['marker-end']) markerCost(node, ctx, ctm, inherited);

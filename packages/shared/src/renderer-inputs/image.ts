@@ -60,6 +60,12 @@ export const MAX_SVG_TEXT_CHARS = 20_000;
  */
 export const MAX_SVG_DASHES = 1_000_000;
 /**
+ * Pixels painted: for every fill, stroke and image drawn (each copy counted), its area on the
+ * surface it is drawn on. Overdraw is what this bounds: a thousand canvas-sized translucent
+ * rectangles through `<use>` are a few hundred bytes and a billion blended pixels.
+ */
+export const MAX_SVG_PAINT_PIXELS = 2_000_000_000;
+/**
  * Gradient work: pixels painted with a gradient times its number of stops (each copy counted).
  * tiny-skia walks every stop for every pixel: 5,000 stops over 500×500 pixels took 0.7 s here.
  */
