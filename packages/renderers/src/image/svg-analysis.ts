@@ -56,10 +56,11 @@ const f32 = Math.fround;
 /**
  * Parses SVG markup and checks it against every published SVG cap before resvg sees it: well-formed
  * XML with an `<svg>` root, no reference outside the document, and bounded raster size, element
- * count, nesting, filter work, layer pixels, embedded image pixels and parse work. Returns what it
- * measured; throws a `validation_failed` RenderError otherwise (cap violations carry
- * `{ path, message, limit, actual }` details). Costs are computed, never rendered: analysing a
- * 1 MB document takes tens of milliseconds whatever it describes.
+ * count, nesting, filter work, layers, pixels painted, gradients, dashes, text, embedded images
+ * and parse work. Returns what it measured; throws a `validation_failed` RenderError otherwise
+ * (cap violations carry `{ path, message, limit, actual }` details). Costs are computed, never
+ * rendered: the work is linear in the markup (plus at most MAX_SVG_ELEMENTS element visits),
+ * about 0.1–0.2 s of CPU for 1 MB, whatever the document describes.
  *
  * @example
  * const { raster } = analyseSvg(input.svg, { path: ['input', 'svg'], width: input.width });
