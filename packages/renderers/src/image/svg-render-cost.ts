@@ -89,7 +89,6 @@ interface Ctx {
  * 2-core build machine (one unit was 5–20 ns there, depending on load).
  */
 const WEIGHTS: Record<string, number> = {
-  feMerge: 14,
   feSpecularLighting: 14,
 };
 /** Most primitives (flood, offset, colour matrix, composite, blend …): allocate, copy, convert once. */
@@ -225,6 +224,9 @@ export function renderCost(doc: SvgDocument, measure: Measure, options: RenderCo
         if (deviceX === 0 && deviceY === 0) return BASE_WEIGHT + extra;
         return (Math.max(deviceX, deviceY) > 2 ? BOX_BLUR_WEIGHT : IIR_BLUR_WEIGHT) + extra;
       }
+      case 'feMerge':
+        // Each feMergeNode composites one more input over the region (3 nodes measured 14).
+        return BASE_WEIGHT + 3 * Math.max(1, p.node.children.filter((c) => c.name === 'feMergeNode').length);
       case 'feTurbulence': {
         // Noise costs about 19 per pixel plus 11 per octave; resvg does not limit numOctaves.
         const octaves = Number.parseFloat(a.numOctaves ?? '1');
