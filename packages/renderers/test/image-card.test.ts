@@ -68,6 +68,7 @@ describe('image renderer, card mode', () => {
     const body = 'Every word of this body must stay on the canvas, however long it gets. '.repeat(26).trim();
     const { primary, run } = await render({ mode: 'card', title: 'A long card', subtitle: 'with a lot to say', body, theme: { background: '#000000' } });
     expect(run.logs.join('\n')).toMatch(/shrunk to \d+%/);
+    expect(run.warnings).toEqual([expect.stringMatching(/^card text shrunk to \d+% to fit$/)]);
     const { data, info } = await sharp(primary.path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     // The padding is 7 % of the short side (44 px here): its outer 40 px rows/columns stay black.
     let drawn = 0;
@@ -151,6 +152,15 @@ describe('image renderer, card mode', () => {
     await expect(imageRenderer.render(parse({ mode: 'card', title: 'x', backgroundAssetId: randomUUID() }), run.ctx)).rejects.toMatchObject({
       code: 'asset_not_found',
     });
+  });
+
+  it('holds SVG assets to the SVG caps at the width they are drawn', async () => {
+    // A 1×1000 viewBox drawn wide enough for a logo is hundreds of thousands of pixels tall.
+    const { id, path: file } = fixtureFile('.svg');
+    await writeFile(file, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1000"><rect width="1" height="1000"/></svg>');
+    const run = await newRun({ assets: [{ id, path: file, contentType: 'image/svg+xml' }] });
+    const err = await imageRenderer.render(parse({ mode: 'card', title: 'x', logoAssetId: id }), run.ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'validation_failed', options: { details: expect.arrayContaining([expect.objectContaining({ path: ['input', 'logoAssetId'], limit: 16_384 })]) } });
   });
 
   it('stops promptly when aborted and leaves no complete output', async () => {

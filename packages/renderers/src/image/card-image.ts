@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { RenderError, type RenderContext } from '../contract.js';
 import { readAssetBytes } from '../read-asset-bytes.js';
-import { assertSafeSvg } from './svg-safety.js';
+import { analyseSvg } from './svg-analysis.js';
 import { rasterizeSvg } from './rasterize-svg.js';
 
 export interface CardImage {
@@ -40,9 +40,10 @@ export async function loadCardImage(
   }
   if (format === 'svg' || asset.contentType === 'image/svg+xml') {
     const svg = bytes.toString('utf8');
-    assertSafeSvg(svg, box.path);
     // Wide enough that neither fit has to upscale whatever the SVG's aspect ratio is.
     const width = Math.min(8192, Math.max(box.width, box.height) * (box.fit === 'cover' ? 2 : 1));
+    // The same caps as svg mode: a tall viewBox at this width could otherwise ask for gigapixels.
+    analyseSvg(svg, { path: box.path, width });
     source = (await rasterizeSvg(svg, { width, signal: ctx.signal })).png;
   } else if (!format || !RASTER_FORMATS.has(format)) {
     throw new RenderError('render_failed', `Asset ${assetId} is not an image Kiln can read (${format ?? 'unknown format'}).`);

@@ -5,7 +5,7 @@ import { DEFAULT_FONT_FAMILY, FONT_FILES } from '../fonts.js';
 import { loadFontMetrics, type FontMetrics } from '../font-metrics.js';
 import { writePreview } from '../preview-image.js';
 import { withAbortReason } from '../abort-reason.js';
-import { assertSafeSvg } from './svg-safety.js';
+import { analyseSvg } from './svg-analysis.js';
 import { rasterizeSvg } from './rasterize-svg.js';
 import { CONTENT_TYPES, encodeImageTo } from './encode-image.js';
 import { createCardFontSource } from './card-fonts.js';
@@ -53,8 +53,11 @@ export function createImageRenderer(): Renderer<ImageInput> {
       return [input.logoAssetId, input.backgroundAssetId].filter((id): id is string => Boolean(id));
     },
     preflight(input) {
-      // svg mode stays synchronous, as it always was.
-      if (input.mode !== 'card') return assertSafeSvg(input.svg);
+      // svg mode stays synchronous, as it always was: parsing and costing is bounded work.
+      if (input.mode !== 'card') {
+        analyseSvg(input.svg, { path: ['input', 'svg'], width: input.width });
+        return;
+      }
       assertCardTextCanFit(input);
       return fontCoverage().then(({ regular, bold }) => {
         assertFontCovers(bold, input.title, 'title');
@@ -107,9 +110,16 @@ function assertFontCovers(font: FontMetrics, text: string, field: string): void 
 }
 
 async function drawSvg(input: ImageSvgInput, ctx: RenderContext): Promise<Raster> {
-  assertSafeSvg(input.svg);
+  // Checked again here: SVG reaches the renderer from paths that skip preflight (a video's SVG
+  // assets are read only at render time), and resvg must never see an SVG over the caps.
+  const { raster: expected } = analyseSvg(input.svg, { path: ['input', 'svg'], width: input.width });
   ctx.progress(0.1, 'rasterize');
-  return rasterizeSvg(input.svg, { width: input.width, signal: ctx.signal });
+  const raster = await rasterizeSvg(input.svg, { width: input.width, signal: ctx.signal });
+  if (raster.width !== expected.width || raster.height !== expected.height) {
+    // The caps rest on this prediction; a difference means the analysis and resvg disagree.
+    ctx.log(`svg analysis predicted ${expected.width}×${expected.height}, resvg drew ${raster.width}×${raster.height}`);
+  }
+  return raster;
 }
 
 async function drawCard(input: ImageCardInput, ctx: RenderContext, fonts: Font[]): Promise<Raster> {
@@ -129,7 +139,12 @@ async function drawCard(input: ImageCardInput, ctx: RenderContext, fonts: Font[]
   }
   ctx.progress(0.2, 'layout');
   const { svg, textScale } = await renderCardSvg(input, images, { fonts, signal: ctx.signal });
-  if (textScale < 1) ctx.log(`card text shrunk to ${Math.round(textScale * 100)}% to fit`);
+  if (textScale < 1) {
+    // The caller asked for text at its full size: say so on the job, not only in the log.
+    const note = `card text shrunk to ${Math.round(textScale * 100)}% to fit`;
+    ctx.log(note);
+    ctx.warn(note);
+  }
   ctx.progress(0.45, 'rasterize');
   return rasterizeSvg(svg, { signal: ctx.signal });
 }

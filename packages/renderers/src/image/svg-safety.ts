@@ -22,7 +22,8 @@ export function findExternalReferences(svg: string): string[] {
   return found;
 }
 
-function isInternalReference(value: string): boolean {
+/** Fragment links (`#id`) and inline `data:image/` URIs: the only references SVG input may make. */
+export function isInternalReference(value: string): boolean {
   const v = value.trim();
   return v.startsWith('#') || /^data:image\//i.test(v);
 }

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { VideoSceneVisual } from '@kiln/shared';
+import { MAX_SVG_CHARS, type VideoSceneVisual } from '@kiln/shared';
 import { RenderError, type RenderContext, type Renderer } from '../contract.js';
-import { assertSafeSvg } from '../image/svg-safety.js';
 import { saveStreamToFile } from '../media/stream-file-to-output.js';
 import { parseNestedInput, renderNestedPrimary } from './nested-render.js';
 
@@ -16,7 +15,7 @@ export interface SceneRenderers {
   chart?: Renderer<any>;
 }
 
-const MAX_SVG_ASSET_BYTES = 2_000_000;
+const MAX_SVG_ASSET_BYTES = MAX_SVG_CHARS;
 
 /**
  * The raw input a scene's visual becomes for the renderer that draws it (undefined for assets).
@@ -58,8 +57,24 @@ export async function nestedSceneInput(
       details: [{ path: at, message: `no ${visual.type} renderer` }],
     });
   }
-  if (visual.type === 'svg') assertSafeSvg(visual.svg, at.map(String));
-  return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, at) };
+  if (visual.type !== 'svg') return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, at) };
+  // The image renderer's preflight parses the SVG and checks its caps at the frame's width; its
+  // errors point at its own input (`input.svg`), which is this scene's `visual.svg`.
+  try {
+    return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, where) };
+  } catch (err) {
+    throw atSceneSvg(err, at);
+  }
+}
+
+/** Re-roots the image renderer's `['input', 'svg', …]` error paths at the scene's `visual.svg`. */
+function atSceneSvg(err: unknown, at: (string | number)[]): unknown {
+  if (!(err instanceof RenderError) || !Array.isArray(err.options.details)) return err;
+  const details = err.options.details.map((d: { path?: unknown }) => {
+    const p = d.path;
+    return Array.isArray(p) && p[0] === 'input' && p[1] === 'svg' ? { ...d, path: [...at, ...p.slice(2)] } : d;
+  });
+  return new RenderError(err.code, err.message, { ...err.options, details });
 }
 
 /**

@@ -8,14 +8,87 @@ export const hexColorSchema = z
   .string()
   .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i, 'Use a hex colour such as #0f172a.');
 
+/*
+ * Caps on SVG input, checked when a job is submitted (and again before drawing). resvg allocates
+ * and works in proportion to what an SVG *describes*, not to its length: a few hundred bytes can
+ * ask for a 100000×100000 canvas, 2^29 elements through nested <use>, or a blur over gigapixels.
+ * Each cap bounds one way cost multiplies, measured against the resvg build Kiln ships
+ * (@resvg/resvg-js 2.6.2, resvg 0.35). A refusal names the cap, the limit and the actual value.
+ */
+
+/** Characters of SVG markup in one input (the request body stays reasonable; nothing more). */
+export const MAX_SVG_CHARS = 2_000_000;
+/** Width or height of the raster an SVG is drawn onto, in pixels. */
+export const MAX_RASTER_SIDE = 16_384;
+/** Width × height of that raster (40 MP is 160 MB of RGBA before encoding). */
+export const MAX_RASTER_PIXELS = 40_000_000;
+/**
+ * Elements after every `<use>` is expanded (and, when drawn, after markers, patterns, clip paths
+ * and masks are instantiated each time they are used). Real documents, charts and exported
+ * illustrations stay in the tens of thousands; resvg itself gives up at 1,000,000, after seconds of
+ * work and hundreds of MB.
+ */
+export const MAX_SVG_ELEMENTS = 200_000;
+/** Nesting depth of elements, `<use>` expansion included (resvg refuses past 1,024). */
+export const MAX_SVG_DEPTH = 256;
+/**
+ * Filter work: for every filter primitive applied, the pixels of its filter region (which resvg
+ * does not clip to the canvas) times a weight for its cost per pixel: 2 for cheap ones such as
+ * feFlood, 18 for a blur (36 below 2 px of deviation), more for feTurbulence octaves,
+ * feConvolveMatrix kernels and feMorphology radii. Elements reached through `<use>` count each
+ * time. One blur over a whole 3000×3000 canvas is about 233 million (its default region is 1.2×
+ * each way); at the cap resvg works for about 3 to 8 seconds on a 2-core machine.
+ */
+export const MAX_SVG_FILTER_WORK = 300_000_000;
+/**
+ * Pixels of the off-screen layers resvg allocates while drawing: one per group with opacity, a
+ * clip path, a mask, a filter or a blend mode (clip paths and masks add their own), one per
+ * pattern tile and per embedded SVG image. A layer can be up to 16× the canvas, so this also
+ * bounds memory (4 bytes a pixel).
+ */
+export const MAX_SVG_LAYER_PIXELS = 300_000_000;
+/**
+ * Characters of text drawn (each `<use>` copy counts). resvg shapes and outlines every glyph with
+ * the shipped fonts, and its time grows faster than the text: 40,000 characters took about 2 s
+ * here, 80,000 took 27 s.
+ */
+export const MAX_SVG_TEXT_CHARS = 20_000;
+/**
+ * Dashes of dashed strokes (`stroke-dasharray`), each copy counted. resvg cuts a dashed outline
+ * into separate pieces before stroking them, about 3 µs each here; one path may make up to a
+ * million, so a few hundred bytes of SVG could otherwise keep it busy for minutes.
+ */
+export const MAX_SVG_DASHES = 1_000_000;
+/**
+ * Pixels painted: for every fill, stroke and image drawn (each copy counted), its area on the
+ * surface it is drawn on. Overdraw is what this bounds: a thousand canvas-sized translucent
+ * rectangles through `<use>` are a few hundred bytes and a billion blended pixels.
+ */
+export const MAX_SVG_PAINT_PIXELS = 2_000_000_000;
+/**
+ * Gradient work: pixels painted with a gradient times its number of stops (each copy counted).
+ * tiny-skia walks every stop for every pixel: 5,000 stops over 500×500 pixels took 0.7 s here.
+ */
+export const MAX_SVG_GRADIENT_WORK = 4_000_000_000;
+/** Decoded pixels of all embedded raster images together (`data:image/png` …), each use counted. */
+export const MAX_SVG_IMAGE_PIXELS = 100_000_000;
+/**
+ * Steps resvg spends resolving `<use>` references: it finds each target by scanning the document
+ * from the start, so many `<use>` elements in a large document cost quadratic time.
+ */
+export const MAX_SVG_USE_LOOKUP_STEPS = 100_000_000;
+/** CSS selector checks: resvg tries every `<style>` selector against every element (~60 ns each). */
+export const MAX_SVG_CSS_MATCHES = 20_000_000;
+
 /** `image` in `svg` mode: the caller supplies SVG markup; nothing it references is fetched. */
 export const imageSvgInputSchema = z
   .object({
     // Optional so that inputs written before `card` existed keep meaning `svg`.
     mode: z.literal('svg').default('svg'),
-    svg: z.string().min(1).max(2_000_000),
+    svg: z.string().min(1).max(MAX_SVG_CHARS),
     format: z.enum(IMAGE_FORMATS).default('png'),
-    width: z.number().int().min(1).max(8192).optional(),
+    /** Output width in pixels; the height follows the SVG's aspect ratio. */
+    width: z.number().int().min(1).max(MAX_RASTER_SIDE).optional(),
   })
   .strict();
 

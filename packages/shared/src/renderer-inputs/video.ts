@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SVG_CHARS } from './image.js';
 import { speechVoiceSchema } from './speech.js';
 
 export const VIDEO_RESOLUTION_PRESETS = {
@@ -40,7 +41,7 @@ const assetId = z.string().min(1).max(200);
  */
 export const videoSceneVisualSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('asset'), assetId }).strict(),
-  z.object({ type: z.literal('svg'), svg: z.string().min(1).max(2_000_000) }).strict(),
+  z.object({ type: z.literal('svg'), svg: z.string().min(1).max(MAX_SVG_CHARS) }).strict(),
   z.object({ type: z.literal('card'), card: z.record(z.string(), z.unknown()) }).strict(),
   z.object({ type: z.literal('chart'), chart: z.record(z.string(), z.unknown()) }).strict(),
 ]);
