@@ -28,7 +28,7 @@ export const MAX_TABLE_CELLS = 20_000;
  * one paragraph, list item, table row or heading: each can open emphasis, and marked scans the
  * rest of the paragraph from every opener it cannot close.
  */
-export const MAX_EMPHASIS_MARKERS_PER_PARAGRAPH = 64;
+export const MAX_EMPHASIS_MARKERS_PER_PARAGRAPH = 32;
 /**
  * `*`, `_`, `~`, `` ` ``, `!` and `[` characters and `http` in one word (a run of characters
  * without spaces): marked restarts its text scan at each and re-reads the rest of the word.
