@@ -46,7 +46,7 @@ export interface MarkdownMeasures {
  * Measures a Markdown document against the published caps in one pass over its lines, without
  * parsing it: marked itself is what the caps protect (its inline parser is quadratic in some
  * inputs, its block parser recurses once per nesting level), so this must stay linear and cheap
- * (a few milliseconds for the largest document accepted).
+ * (under 15 ms for the largest document accepted, 100,000 one-character lines).
  *
  * Every measure is an upper bound of what marked will meet. Inline work is counted per *run* —
  * the text marked lexes in one go: a paragraph, list item, table row or heading. Runs are split
