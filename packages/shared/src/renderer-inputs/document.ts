@@ -12,10 +12,10 @@ export const MIN_BOTTOM_MARGIN_WITH_PAGE_NUMBERS_MM = 12;
  * Caps on the Markdown, refused at submit (400 validation_failed, one CapViolation per cap). Each
  * bounds a cost measured on a two-core machine. Chromium's work grows with the blocks it lays out:
  * 100,000 characters of typical Markdown print as ~86 pages in ~3 s, of one-word paragraphs as
- * over a thousand pages in over a minute (2,000,000 characters, the old limit, would take most of
- * an hour). marked's inline parser is quadratic in the emphasis delimiters of one paragraph and in
- * the markers of one word, and recurses once per nesting level. Within these caps the worst
- * documents found parse in under half a second of CPU.
+ * 1,150 pages in ~90 s (2,000,000 characters, the old limit, would take about half an hour); 20,000
+ * table cells take 13–22 s. marked's inline parser is quadratic in the emphasis delimiters of one
+ * paragraph and in the markers of one word, and recurses once per nesting level. Within these caps
+ * the worst documents found parse in under half a second of CPU.
  */
 /** Characters (UTF-16 code units) of `markdown`. */
 export const MAX_MARKDOWN_CHARS = 100_000;
