@@ -140,6 +140,8 @@ describe('markdown caps', () => {
       expect(run.outputs).toHaveLength(0);
     }
     expect(lexer).not.toHaveBeenCalled();
+    renderer.preflight!(renderer.inputSchema.parse({ markdown: '# Within the caps' }));
+    expect(lexer).toHaveBeenCalledTimes(1); // the spy does see marked at work
     // The schema says the size cap itself (published as maxLength).
     expect(renderer.inputSchema.safeParse({ markdown: 'a'.repeat(MAX_MARKDOWN_CHARS + 1) }).success).toBe(false);
   });
