@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { PDFDocument } from 'pdf-lib';
 import { z } from 'zod';
+import { MAX_MARKDOWN_CHARS } from '@kiln/shared';
 import { createDocumentRenderer } from '../src/document/document-renderer.js';
 import type { FileAsset } from '../src/testing/file-render-context.js';
 import { renderWith, useRenderRuns } from './support/render-runs.js';
@@ -22,6 +23,8 @@ const parse = (input: unknown) => renderer.inputSchema.parse(input);
 const render = (input: unknown, assets: FileAsset[] = []) => renderWith(renderer, input, newRun, assets);
 
 const pdfText = async (file: string) => (await run('pdftotext', ['-layout', file, '-'])).stdout;
+const pageText = async (file: string, page: number) =>
+  (await run('pdftotext', ['-layout', '-f', String(page), '-l', String(page), file, '-'])).stdout;
 const pdfInfo = async (file: string) => {
   const { stdout, stderr } = await run('pdfinfo', [file]);
   expect(stderr).toBe(''); // poppler complains on stderr about a broken xref or trailer
@@ -59,7 +62,8 @@ const threePages = [
 
 describe('document renderer', () => {
   it('renders the example to a PDF with a preview', async () => {
-    const { primary, preview, result } = await render(renderer.example);
+    const { primary, preview, result, run: ctx } = await render(renderer.example);
+    expect(ctx.warnings).toEqual([]);
     expect(primary.contentType).toBe('application/pdf');
     expect((await readFile(primary.path)).subarray(0, 5).toString()).toBe('%PDF-');
     expect(result).toMatchObject({ metadata: { primary: { format: 'pdf', pages: 1 } } });
@@ -157,15 +161,103 @@ describe('document renderer', () => {
     });
   });
 
+  it('starts a new page at each \\pagebreak and <!-- pagebreak --> line, in the PDF and in print from HTML', async () => {
+    const markdown = [
+      '# First page',
+      '',
+      'Alpha text.',
+      '\\pagebreak', // inside a paragraph: cuts it in two
+      'Bravo text on page two.',
+      '',
+      '\\pagebreak',
+      '',
+      '## Third',
+      '',
+      'Charlie text.',
+      '',
+      '<!-- pagebreak -->',
+      'Delta text on page four.',
+    ].join('\n');
+    const { primary, result, run: ctx } = await render({ markdown });
+    expect(await pdfInfo(primary.path)).toMatch(/Pages:\s+4\n/);
+    expect(result).toMatchObject({ metadata: { primary: { pages: 4 } } });
+    const pages = await Promise.all([1, 2, 3, 4].map((p) => pageText(primary.path, p)));
+    const expected = [['First page', 'Alpha text.'], ['Bravo text on page two.'], ['Third', 'Charlie text.'], ['Delta text on page four.']];
+    const everything = expected.flat();
+    pages.forEach((text, i) => {
+      for (const s of everything) {
+        if (expected[i]!.includes(s)) expect(text, `page ${i + 1}`).toContain(s);
+        else expect(text, `page ${i + 1}`).not.toContain(s);
+      }
+      expect(text).toMatch(new RegExp(`\\b${i + 1}\\s*/\\s*4\\b`));
+      expect(text).not.toContain('pagebreak');
+    });
+    expect(ctx.warnings).toEqual([]);
+
+    const html = await readFile((await render({ markdown, format: 'html' })).primary.path, 'utf8');
+    expect(html.match(/<div class="page-break"[^>]*><\/div>/g)).toHaveLength(3);
+    expect(html).toContain('.page-break { break-after: page; }');
+    expect(html).not.toMatch(/\\pagebreak|&#60;!-- pagebreak/);
+  });
+
+  it('warns once per kind about what it does not render as written', async () => {
+    const { id, path: file } = fixtureFile('.png');
+    await sharp({ create: { width: 900, height: 300, channels: 3, background: '#0000ff' } }).png().toFile(file);
+    const markdown = [
+      '# Notes',
+      '',
+      'Inline <b>bold</b> and <span>span</span> tags.',
+      '',
+      '<div>block</div>',
+      '',
+      '[bad](javascript:alert(1)), [file](file:///etc/passwd), [again](javascript:alert(1)) and [ok](https://example.com).',
+      '',
+      '[up](#notes) and [gone](#missing).',
+      '',
+      `![wide](asset:${id})`,
+      '',
+      '| a | b |',
+      '| - | - |',
+      '| 1 | 2 | 3 | 4 |',
+      '',
+      '- item',
+      '',
+      '  \\pagebreak',
+      '',
+      '```js',
+      'never closed',
+    ].join('\n');
+    const { run: ctx, primary } = await render({ markdown }, [{ id, path: file, contentType: 'image/png' }]);
+    expect(ctx.warnings).toEqual([
+      'Raw HTML is shown as text, never interpreted: 5 places (<b>, <span>, <div>). Write it in Markdown instead; images are ![alt](asset:<asset id>).',
+      '2 link targets shown as plain text, since only http(s), mailto and #heading links are kept: javascript:alert(1), file:///etc/passwd.',
+      '1 link to a heading that does not exist: #missing.',
+      '1 page break inside a list or quote shown as text; put \\pagebreak or <!-- pagebreak --> on a line of its own outside lists and quotes.',
+      "2 table cells beyond the header's columns dropped; give the header as many cells as the widest row.",
+      '1 code block never closed, so everything after its opening fence is shown as code; end it with a matching ``` line.',
+      `1 image is wider than the 657 px text column and scaled down to fit: ${id} (900×300 px). Use landscape, smaller margins or narrower images to show them at full size.`,
+    ]);
+    // What the warnings describe is what the PDF shows.
+    const text = await pdfText(primary.path);
+    expect(text).toContain('<b>bold</b>');
+    expect(text).toMatch(/bad, file, again and ok/);
+    expect(text).toContain('\\pagebreak');
+    expect(text).not.toMatch(/\b3\s+4\b/);
+    // In landscape the column (986 px) is wide enough: no image warning.
+    const landscape = await render({ markdown: `![wide](asset:${id})`, orientation: 'landscape' }, [{ id, path: file, contentType: 'image/png' }]);
+    expect(landscape.run.warnings).toEqual([]);
+  });
+
   it('stops promptly when aborted, closing the page, and writes no output', async () => {
-    const rows = Array.from({ length: 6000 }, (_, i) => `| row ${i} | ${'cell text '.repeat(6)} | ${i} |`).join('\n');
+    // Near the size cap: ~92,000 characters, 1,100 rows.
+    const rows = Array.from({ length: 1100 }, (_, i) => `| row ${i} | ${'cell text '.repeat(6)} | ${i} |`).join('\n');
     const input = parse({ markdown: `# Big\n\n| a | b | c |\n| - | - | - |\n${rows}` });
     const ctx = await newRun();
     const rendering = renderer.render(input, ctx.ctx);
     // Abort once Chromium is busy laying out or printing.
     await waitFor(() => ctx.progress.some((p) => p.stage === 'layout'));
     await new Promise((r) => setTimeout(r, 200));
-    expect(['layout', 'print']).toContain(ctx.progress.at(-1)?.stage); // Chromium is mid-job (a full run takes ~10 s)
+    expect(['layout', 'print']).toContain(ctx.progress.at(-1)?.stage); // Chromium is mid-job (a full run takes ~2 s)
     const abortedAt = Date.now();
     ctx.abort(new DOMException('canceled', 'AbortError'));
     await expect(rendering).rejects.toMatchObject({ name: 'AbortError' });
@@ -180,6 +272,9 @@ describe('document renderer', () => {
     expect(renderer.inputSchema.safeParse({ markdown: '# x', margins: { bottom: 5 } }).success).toBe(false);
     expect(renderer.inputSchema.safeParse({ markdown: '# x', margins: { bottom: 5 }, pageNumbers: false }).success).toBe(true);
     expect(renderer.inputSchema.safeParse({ markdown: '' }).success).toBe(false);
+    const schema = z.toJSONSchema(renderer.inputSchema, { io: 'input' }) as unknown as { properties: { markdown: { maxLength: number; description: string } } };
+    expect(schema.properties.markdown.maxLength).toBe(MAX_MARKDOWN_CHARS);
+    expect(schema.properties.markdown.description).toMatch(/\\pagebreak.*<!-- pagebreak -->.*100000 characters; 32 nested/s);
     expect(() => z.toJSONSchema(renderer.inputSchema, { io: 'input' })).not.toThrow();
   });
 });

@@ -45,6 +45,12 @@ img { max-width: 100%; max-height: 90vh; height: auto; } /* a tall image fits on
 hr { border: 0; border-top: 1px solid #d1d9e0; margin: 1.5em 0; }
 input[type=checkbox] { margin: 0 0.4em 0 0; vertical-align: middle; }
 .missing-image { color: #cf222e; }
+/* \pagebreak and <!-- pagebreak -->: a forced page break in print (the PDF), a dashed rule on screen.
+   What follows starts at the top of its page; a break at the very end adds no empty page. */
+.page-break { break-after: page; }
+.page-break + * { margin-top: 0; }
+.page-break:last-child { break-after: auto; }
+@media screen { .page-break { border-top: 1px dashed #afb8c1; margin: 2em 0; } }
 `;
 
 export function documentPageHtml(options: { title: string; author?: string; bodyHtml: string }): string {

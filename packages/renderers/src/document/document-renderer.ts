@@ -10,6 +10,9 @@ import { readAssetBytes } from '../read-asset-bytes.js';
 import { writePreview } from '../preview-image.js';
 import { createChromiumHost, type ChromiumHost, type ChromiumHostOptions } from './chromium-host.js';
 import { assertOnlyAssetImages, markdownBodyHtml, parseMarkdown, type ParsedMarkdown } from './markdown-to-html.js';
+import { assertMarkdownWithinCaps } from './markdown-caps.js';
+import { noticeWarnings } from './markdown-notices.js';
+import { imageSize, scaledImagesWarning, textColumnWidthPx, type ImageSize } from './image-fit.js';
 import { documentPageHtml, pageNumberFooterHtml } from './document-page.js';
 import { printPdfToFile } from './print-pdf.js';
 import { preparePdfInfoUpdate } from './pdf-info-update.js';
@@ -73,11 +76,15 @@ export interface DocumentRenderer extends Renderer<DocumentInput> {
 export function createDocumentRenderer(options: ChromiumHostOptions = {}): DocumentRenderer {
   const chromium = createChromiumHost(options);
   // The API calls preflight and assetRefs on the same input, on its own thread; lexing a large
-  // document once instead of twice halves that (~0.3 s per MB of Markdown).
+  // document once instead of twice halves that. The caps come first: they are what bounds the
+  // parse (under 0.3 s of CPU for the worst document they accept).
   const parsedInputs = new WeakMap<DocumentInput, ParsedMarkdown>();
   const parsedOnce = (input: DocumentInput) => {
     let parsed = parsedInputs.get(input);
-    if (!parsed) parsedInputs.set(input, (parsed = parseMarkdown(input.markdown)));
+    if (!parsed) {
+      assertMarkdownWithinCaps(input.markdown);
+      parsedInputs.set(input, (parsed = parseMarkdown(input.markdown)));
+    }
     return parsed;
   };
   const renderer = defineRenderer<DocumentInput>({
@@ -102,9 +109,14 @@ export function createDocumentRenderer(options: ChromiumHostOptions = {}): Docum
 
 async function renderDocument(input: DocumentInput, ctx: RenderContext, chromium: ChromiumHost): Promise<RenderResult> {
   ctx.progress(0.02, 'parse');
+  // Again at render: a job queued before the caps existed (or by another path) is checked too.
+  assertMarkdownWithinCaps(input.markdown);
   const parsed = parseMarkdown(input.markdown);
   assertOnlyAssetImages(parsed);
-  const images = await loadImages(parsed, ctx);
+  for (const warning of noticeWarnings(parsed.notices)) ctx.warn(warning);
+  const { images, sizes } = await loadImages(parsed, ctx);
+  const scaled = scaledImagesWarning(sizes, textColumnWidthPx(pageLayout(input)));
+  if (scaled) ctx.warn(scaled);
   throwIfAborted(ctx.signal);
 
   const title = input.title ?? parsed.firstHeading ?? 'Document';
@@ -115,8 +127,20 @@ async function renderDocument(input: DocumentInput, ctx: RenderContext, chromium
   return renderPdf(html, input, title, ctx, chromium);
 }
 
-async function loadImages(parsed: ParsedMarkdown, ctx: RenderContext): Promise<Map<string, string>> {
+/** The paper (portrait or landscape) and side margins a document is laid out in. */
+function pageLayout(input: DocumentInput) {
+  const paper = PAPER_MM[input.pageSize];
+  return {
+    format: input.format,
+    paperWidthMm: input.orientation === 'landscape' ? paper.height : paper.width,
+    marginLeftMm: input.margins.left,
+    marginRightMm: input.margins.right,
+  };
+}
+
+async function loadImages(parsed: ParsedMarkdown, ctx: RenderContext): Promise<{ images: Map<string, string>; sizes: ImageSize[] }> {
   const images = new Map<string, string>();
+  const sizes: ImageSize[] = [];
   let total = 0;
   for (const [i, id] of parsed.assetIds.entries()) {
     ctx.progress(0.02 + (0.2 * i) / parsed.assetIds.length, 'assets');
@@ -129,9 +153,11 @@ async function loadImages(parsed: ParsedMarkdown, ctx: RenderContext): Promise<M
     if (total > MAX_TOTAL_IMAGE_BYTES) {
       throw new RenderError('render_failed', `The document's images exceed ${MAX_TOTAL_IMAGE_BYTES / (1024 * 1024)} MiB in total.`);
     }
+    const size = await imageSize(id, asset.metadata, bytes);
+    if (size) sizes.push(size);
     images.set(id, `data:${type};base64,${bytes.toString('base64')}`);
   }
-  return images;
+  return { images, sizes };
 }
 
 async function renderPdf(

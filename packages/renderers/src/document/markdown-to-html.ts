@@ -1,9 +1,10 @@
-import { Marked, type Token, type Tokens, type TokensList } from 'marked';
+import { Lexer, Marked, type Tokens, type TokensList } from 'marked';
 import { RenderError } from '../contract.js';
+import { headingSlugger, plainText } from './heading-ids.js';
+import { collectNotices, SAFE_LINK, type MarkdownNotices } from './markdown-notices.js';
+import { PAGE_BREAK_HTML, splitPageBreaks } from './page-breaks.js';
 
 const ASSET_IMAGE = /^asset:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-/** Link targets kept as links; anything else (javascript:, file:, data:, asset:) becomes plain text. */
-const SAFE_LINK = /^(?:https?:|mailto:|#)/i;
 
 export interface ParsedMarkdown {
   tokens: TokensList;
@@ -13,15 +14,26 @@ export interface ParsedMarkdown {
   refusedImages: string[];
   /** Plain text of the first level-1 heading, the default document title. */
   firstHeading?: string;
+  /** Top-level `\pagebreak` lines and `<!-- pagebreak -->` comments, now `pagebreak` tokens. */
+  pageBreaks: number;
+  /** What will not render as written (raw HTML, refused links …), for the job's warnings. */
+  notices: MarkdownNotices;
 }
 
 /**
  * GitHub-flavoured Markdown, parsed once with a private marked instance (marked's global `use()`
- * would leak options between renderers sharing the process).
+ * would leak options between renderers sharing the process). Check the caps first
+ * (markdown-caps.ts): marked is slow or recurses without bound on some inputs.
  */
 export function parseMarkdown(markdown: string): ParsedMarkdown {
   const marked = new Marked({ gfm: true, async: false });
   const tokens = marked.lexer(markdown);
+  const pageBreaks = splitPageBreaks(tokens, (text) => {
+    // A fresh lexer (a shared one keeps state), reading the document's link definitions.
+    const lexer = new Lexer({ gfm: true, async: false });
+    lexer.tokens.links = tokens.links;
+    return lexer.inlineTokens(text);
+  });
   const assetIds = new Set<string>();
   const refusedImages: string[] = [];
   let firstHeading: string | undefined;
@@ -34,7 +46,7 @@ export function parseMarkdown(markdown: string): ParsedMarkdown {
       firstHeading = plainText((token as Tokens.Heading).tokens).trim() || undefined;
     }
   });
-  return { tokens, assetIds: [...assetIds], refusedImages, firstHeading };
+  return { tokens, assetIds: [...assetIds], refusedImages, firstHeading, pageBreaks, notices: collectNotices(tokens) };
 }
 
 export function assetIdOf(href: string): string | undefined {
@@ -57,13 +69,15 @@ export function assertOnlyAssetImages(parsed: ParsedMarkdown): void {
 
 /**
  * The document body as HTML. Raw HTML in the Markdown is escaped and shown as text: interpreting
- * it would let a document embed scripts, iframes or remote images. Images are the inlined assets.
+ * it would let a document embed scripts, iframes or remote images. Images are the inlined assets;
+ * page breaks are empty `div.page-break`s that the page's CSS breaks after.
  */
 export function markdownBodyHtml(parsed: ParsedMarkdown, images: ReadonlyMap<string, string>): string {
-  const slugs = new Map<string, number>();
+  const slug = headingSlugger();
   const marked = new Marked({
     gfm: true,
     async: false,
+    extensions: [{ name: 'pagebreak', renderer: () => PAGE_BREAK_HTML }],
     renderer: {
       html(token: Tokens.HTML | Tokens.Tag) {
         const text = escapeHtml(token.text);
@@ -82,31 +96,12 @@ export function markdownBodyHtml(parsed: ParsedMarkdown, images: ReadonlyMap<str
         return this.parser.parseInline(token.tokens);
       },
       heading(token: Tokens.Heading) {
-        // GitHub-style ids, so `[see below](#results)` links work inside the PDF.
-        const base = slugify(plainText(token.tokens)) || 'section';
-        const seen = slugs.get(base) ?? 0;
-        slugs.set(base, seen + 1);
-        const id = seen === 0 ? base : `${base}-${seen}`;
+        const id = slug(plainText(token.tokens));
         return `<h${token.depth} id="${id}">${this.parser.parseInline(token.tokens)}</h${token.depth}>\n`;
       },
     },
   });
   return marked.parser(parsed.tokens);
-}
-
-function plainText(tokens: Token[] | undefined): string {
-  if (!tokens) return '';
-  return tokens
-    .map((t) => ('tokens' in t && t.tokens ? plainText(t.tokens) : 'text' in t ? String(t.text) : ''))
-    .join('');
-}
-
-function slugify(text: string): string {
-  return text
-    .toLowerCase()
-    .trim()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '')
-    .replace(/\s+/g, '-');
 }
 
 export function escapeHtml(text: string): string {
