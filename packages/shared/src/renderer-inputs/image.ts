@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_RASTER_PIXELS, MAX_RASTER_SIDE } from '../limits.js';
 
 export const IMAGE_FORMATS = ['png', 'webp', 'jpeg', 'avif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -18,10 +19,7 @@ export const hexColorSchema = z
 
 /** Characters of SVG markup in one input (the request body stays reasonable; nothing more). */
 export const MAX_SVG_CHARS = 2_000_000;
-/** Width or height of the raster an SVG is drawn onto, in pixels. */
-export const MAX_RASTER_SIDE = 16_384;
-/** Width × height of that raster (40 MP is 160 MB of RGBA before encoding). */
-export const MAX_RASTER_PIXELS = 40_000_000;
+// The raster an SVG is drawn onto is capped like every raster (MAX_RASTER_SIDE, MAX_RASTER_PIXELS in limits.ts).
 /**
  * Elements after every `<use>` is expanded (and, when drawn, after markers, patterns, clip paths
  * and masks are instantiated each time they are used). Real documents, charts and exported
