@@ -334,37 +334,44 @@ describe('kiln client commands', () => {
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('kiln assets ls: --limit must be a whole number') });
   });
 
-  it('assets put uploads a file (streamed) and prints the asset; a missing file exits 2', async () => {
-    const file = path.join(dir, 'upload.bin');
-    const bytes = randomBytes(300_000);
+  it('assets put uploads a file (streamed) and prints the asset; a missing file exits 2, a refused one 1', async () => {
+    const file = path.join(dir, 'table.csv');
+    const rows = Array.from({ length: 6000 }, (_, i) => `${i},${randomBytes(16).toString('hex')},${i * 7}`);
+    const bytes = Buffer.from(`n,hash,seven\n${rows.join('\n')}\n`);
     await writeFile(file, bytes);
-    const [put, named, missing] = await Promise.all([
+    const binary = path.join(dir, 'noise.bin');
+    await writeFile(binary, randomBytes(1000));
+    const [put, named, missing, refused] = await Promise.all([
       kilnCli(['assets', 'put', file]),
-      kilnCli(['assets', 'put', file, '--filename', 'logo.png', '--type', 'image/x-test', '--company', kiln.companyId]),
-      kilnCli(['assets', 'put', path.join(dir, 'no-such-file.png')]),
+      kilnCli(['assets', 'put', file, '--filename', 'numbers.txt', '--type', 'text/plain', '--company', kiln.companyId]),
+      kilnCli(['assets', 'put', path.join(dir, 'no-such-file.csv')]),
+      kilnCli(['assets', 'put', binary]),
     ]);
     expect(put.code).toBe(0);
     const asset = JSON.parse(put.stdout);
     expect(asset).toMatchObject({
       role: 'input',
-      filename: 'upload.bin',
-      contentType: 'application/octet-stream',
+      jobId: null,
+      filename: 'table.csv',
+      contentType: 'text/csv',
       byteSize: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
     });
     expect(named.code).toBe(0);
-    expect(JSON.parse(named.stdout)).toMatchObject({ filename: 'logo.png', contentType: 'image/x-test', byteSize: bytes.length });
+    expect(JSON.parse(named.stdout)).toMatchObject({ filename: 'numbers.txt', contentType: 'text/plain', byteSize: bytes.length });
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('kiln assets put: cannot read') });
+    // The server's refusal, with its code: an unknown type is not accepted.
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('unsupported_media_type') });
 
     // What went up comes back byte for byte.
-    const back = path.join(dir, 'downloaded.bin');
+    const back = path.join(dir, 'downloaded.csv');
     expect((await kilnCli(['assets', 'get', asset.id, '--out', back])).code).toBe(0);
     expect(Buffer.compare(await readFile(back), bytes)).toBe(0);
 
     if (!hasScript) return;
     const onTerminal = await kilnCliOnTerminal(['assets', 'put', file]);
     expect(onTerminal.code).toBe(0);
-    expect(onTerminal.stdout.trim()).toMatch(/^[0-9a-f-]{36}  upload\.bin  application\/octet-stream  293\.0 KiB$/);
+    expect(onTerminal.stdout.trim()).toMatch(/^[0-9a-f-]{36}  table\.csv  text\/csv  \d+\.\d KiB$/);
   });
 
   it('companies ls still works on the database directly', async () => {
