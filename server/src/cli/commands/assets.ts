@@ -19,8 +19,9 @@ get   Without --out, prints the asset's metadata as JSON. With --out, streams it
       and checks the file's sha256 against the asset's. PATH is a file, or a directory (an
       existing one, or DIR/ — created when missing) to save the asset in under its filename.
 put   Uploads a file (streamed, never read into memory) as an asset of role "input", to pass
-      to a job wherever its input takes an asset id. Prints the asset as JSON; a terminal gets
-      one line: id, name, type, size.
+      to a job wherever its input takes an asset id. The server accepts images, audio, video,
+      PDF, CSV/TSV, JSON, Markdown and plain text, and checks the bytes are what the type says.
+      Prints the asset as JSON; a terminal gets one line: id, name, type, size.
 ls    Lists assets, newest first. A terminal gets a table; piped output is one asset (JSON) per line.
 
 Options:
