@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MAX_REQUEST_BODY_BYTES } from '@kiln/shared';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './app-deps.js';
@@ -19,10 +19,34 @@ import { webhookDeliveriesRoutes } from './routes/webhook-deliveries-routes.js';
 import { staticUiRoutes } from './http/static-ui.js';
 import { openapiRoutes } from './http/openapi/openapi-routes.js';
 
-/** The HTTP app. Everything it uses comes in through `deps`; it starts no background work itself. */
-export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+/**
+ * Fastify's per-request lines ("incoming request", "request completed", "Route … not found") at
+ * debug rather than info: at info, a busy server's log would be little else. Requests that
+ * errored keep Fastify's levels.
+ */
+class RequestLinesAtDebug extends LogController {
+  override incomingRequest(request: FastifyRequest) {
+    if (!this.isLogDisabled(request)) request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (error) super.requestCompleted(error, request, reply);
+    else if (!this.isLogDisabled(request)) reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+
+  override routeNotFound(request: FastifyRequest) {
+    if (!this.isLogDisabled(request)) request.log.debug(`Route ${request.raw.method}:${request.raw.url} not found`);
+  }
+}
+
+/**
+ * The HTTP app. Everything it uses comes in through `deps`; it starts no background work itself.
+ * `log` is the process's logger (runtime.ts); without it Fastify makes its own from the level.
+ */
+export async function createApp(deps: AppDeps, log?: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
+    ...(log ? { loggerInstance: log } : { logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel } }),
+    logController: new RequestLinesAtDebug(),
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     genReqId: () => randomUUID(),
     frameworkErrors: answerFrameworkError,

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 import { createDatabase, ensureDatabase, migrate, startEmbeddedPostgres, type Database, type EmbeddedPostgresHandle } from '@kiln/db';
 import { builtInRenderers, createRendererRegistry, type Renderer, type RendererRegistry } from '@kiln/renderers';
 import type { Config } from './config.js';
@@ -46,6 +47,16 @@ export interface StartOptions {
   rendererModules?: string[];
   /** Webhook overrides for tests: a fake resolver, pool sizes, timeouts, the rotation overlap. */
   webhooks?: Omit<WebhookDispatchSettings, 'allowPrivate'>;
+}
+
+/**
+ * The process's logger, shared by Kiln and Fastify. JSON lines for log collectors; on a terminal,
+ * pino-pretty's readable lines instead, written synchronously so none are lost when the process
+ * exits (a person at a terminal logs far less than a server under load).
+ */
+export function createLogger(level: string, stdout: { isTTY?: boolean } = process.stdout): pino.Logger {
+  if (!stdout.isTTY || level === 'silent') return pino({ level });
+  return pino({ level }, pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
 }
 
 /** Connects to PostgreSQL: DATABASE_URL when set, else the embedded server under the data dir. */
@@ -96,7 +107,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 export async function startKiln(config: Config, options: StartOptions = {}): Promise<KilnRuntime> {
   const runApi = options.api ?? true;
   const runWorker = options.worker ?? true;
-  const log = pino({ level: config.logLevel });
+  const log = createLogger(config.logLevel);
   const stops: (() => Promise<void>)[] = [];
   let draining = false;
   let stopWorker: (() => Promise<void>) | null = null;
@@ -188,7 +199,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         workerRunning: w ? () => w.running() : null,
         draining: () => draining,
         defaultCompanyId,
-      });
+      }, log);
       stops.push(async () => {
         // Open SSE streams end when their connections are closed.
         a.server.closeAllConnections?.();

@@ -33,16 +33,15 @@ describe('kiln progress bar (TTY)', () => {
   it('redraws one line in place with stage, percentage and elapsed time, then prints the outcome', () => {
     const term = fakeTerminal(true);
     let now = t0 + 1500;
-    const view = progressBarView(term.out, () => now);
+    const view = progressBarView(term.out, () => now, 'http://kiln.test:3100');
     view.onItem({ type: 'snapshot', job: job({ status: 'running', updatedAt: iso(500), attempt: 1 }) });
     // Replayed from before the snapshot: must not flash the bar back to "queued".
     view.onItem(event('1', 'content_job.queued', 0, { status: 'queued' }));
     view.onItem(event('3', 'content_job.progress', 2000, { progress: 0.5, stage: 'step-2' }));
     now = t0 + 2600;
     view.onItem(event('4', 'content_job.progress', 2600, { progress: 0.75, stage: 'step-3' }));
-    view.finish(job({ status: 'done', progress: 1, stage: 'done', finishedAt: iso(3200), assets: [
-      { id: 'a-1', companyId: 'c', jobId: 'job-1', derivedFrom: [], sourceTaskId: null, role: 'primary', contentType: 'text/plain', byteSize: 14, sha256: 'x', filename: 'slow.txt', metadata: {}, url: '/x', createdAt: iso(3200) },
-    ] }));
+    const primary = { id: 'a-1', companyId: 'c', jobId: 'job-1', derivedFrom: [], sourceTaskId: null, role: 'primary' as const, contentType: 'text/plain', byteSize: 14, sha256: 'x', filename: 'slow.txt', metadata: {}, url: '/x', createdAt: iso(3200) };
+    view.finish(job({ status: 'done', progress: 1, stage: 'done', finishedAt: iso(3200), assets: [primary], output: primary }));
 
     const redraws = term.text().split('\r').filter(Boolean);
     expect(redraws.every((r) => r.startsWith('\x1b[K'))).toBe(true);
@@ -55,9 +54,11 @@ describe('kiln progress bar (TTY)', () => {
     expect(last).toContain('3.2s');
     expect(last).toContain('done in 3.2s: job job-1\n');
     expect(last).toContain('primary a-1  text/plain  14 B  slow.txt');
+    // The server's relative URL, shown against the server the CLI talks to.
+    expect(last).toContain('output  http://kiln.test:3100/x');
   });
 
-  it('prints JSON lines when the output is not a terminal', () => {
+  it('prints JSON lines when the output is not a terminal, ending with the finished job', () => {
     const term = fakeTerminal(false);
     const view = createJobProgressView(term.out, { json: false });
     const e = event('3', 'content_job.progress', 10, { progress: 0.5 });
@@ -65,6 +66,6 @@ describe('kiln progress bar (TTY)', () => {
     view.onItem(e);
     view.finish(job({ status: 'done' }));
     const lines = term.text().trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([{ type: 'snapshot', job: job({}) }, e]);
+    expect(lines).toEqual([{ type: 'snapshot', job: job({}) }, e, { type: 'result', job: job({ status: 'done' }) }]);
   });
 });

@@ -9,6 +9,8 @@ export const EXIT = {
   usage: 2,
   /** The job was canceled. */
   canceled: 3,
+  /** Interrupted by Ctrl-C (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** A stream the CLI writes to; `isTTY` decides between a live progress bar and JSON lines. */
@@ -33,10 +35,25 @@ export interface CliCommand {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-/** A mistake on the command line: printed with the command's usage, exit code 2. */
+/**
+ * A mistake on the command line: printed as `kiln <where>: <message>` with the command's
+ * synopsis, exit code 2. `where` names the command as typed (`assets get`); by default the
+ * command's name.
+ */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: CliCommand) {
+  constructor(message: string, readonly command?: CliCommand, readonly where?: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) ended the command. `hint` says what was left behind and what to do about
+ * it (a job still running on the server, and how to cancel it); exit code 130.
+ */
+export class InterruptedError extends Error {
+  constructor(readonly hint?: string) {
+    super('interrupted');
+    this.name = 'InterruptedError';
   }
 }

@@ -11,16 +11,27 @@ export interface JobProgressView {
   close(): void;
 }
 
-/** JSON lines when stdout is not a terminal (or `--json`), a live progress bar when it is. */
-export function createJobProgressView(out: CliOutput, options: { json: boolean }): JobProgressView {
-  return options.json || !out.isTTY ? jsonLinesView(out) : progressBarView(out);
+export interface ProgressViewOptions {
+  /** JSON lines even on a terminal. */
+  json: boolean;
+  /** The server's URL, to show the output's (relative) URL as a full one. */
+  baseUrl?: string;
 }
 
-/** One JSON object per line: the snapshot `{type:'snapshot',job}`, then each JobEvent as the SDK yields it. */
+/** JSON lines when stdout is not a terminal (or `--json`), a live progress bar when it is. */
+export function createJobProgressView(out: CliOutput, options: ProgressViewOptions): JobProgressView {
+  return options.json || !out.isTTY ? jsonLinesView(out) : progressBarView(out, Date.now, options.baseUrl);
+}
+
+/**
+ * One JSON object per line: the snapshot `{type:'snapshot',job}`, then each JobEvent as the SDK
+ * yields it, then `{type:'result',job}` — the finished job with its outputs, their URLs and its
+ * warnings, which the terminal event (ids only) does not carry.
+ */
 export function jsonLinesView(out: CliOutput): JobProgressView {
   return {
     onItem: (item) => void out.write(`${JSON.stringify(item)}\n`),
-    finish: () => {},
+    finish: (job) => void out.write(`${JSON.stringify({ type: 'result', job })}\n`),
     close: () => {},
   };
 }
@@ -31,7 +42,7 @@ const REDRAW_MS = 200;
  * A one-line bar redrawn in place with a carriage return: fraction, status, stage and elapsed
  * time. A timer redraws between events too, so the clock keeps moving during a long stage.
  */
-export function progressBarView(out: CliOutput, now: () => number = Date.now): JobProgressView {
+export function progressBarView(out: CliOutput, now: () => number = Date.now, baseUrl = ''): JobProgressView {
   let status = 'queued';
   let progress = 0;
   let stage: string | null = null;
@@ -90,20 +101,30 @@ export function progressBarView(out: CliOutput, now: () => number = Date.now): J
       apply(job);
       draw(job);
       close();
-      out.write(`${describeOutcome(job)}\n`);
+      out.write(`${describeOutcome(job, baseUrl)}\n`);
     },
     close,
   };
 }
 
-function describeOutcome(job: JobView): string {
+function describeOutcome(job: JobView, baseUrl: string): string {
   const took = job.finishedAt ? ` in ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.createdAt))}` : '';
   if (job.status === 'done') {
     const assets = job.assets.map((a) => `  ${a.role.padEnd(7)} ${a.id}  ${a.contentType}  ${formatBytes(a.byteSize)}  ${a.filename}`);
-    return [`done${took}: job ${job.id}`, ...assets].join('\n');
+    const url = job.output ? [`  output  ${absoluteUrl(job.output.url, baseUrl)}`] : [];
+    return [`done${took}: job ${job.id}`, ...assets, ...url].join('\n');
   }
   if (job.status === 'failed') return `failed${took}: ${job.error?.code ?? 'unknown'}: ${job.error?.message ?? ''}`.trimEnd();
   return `${job.status}${took}: job ${job.id}`;
+}
+
+/** Asset URLs are relative unless the server has KILN_PUBLIC_URL; shown against the URL the CLI used. */
+export function absoluteUrl(url: string, baseUrl: string): string {
+  try {
+    return new URL(url, baseUrl || undefined).href;
+  } catch {
+    return url;
+  }
 }
 
 export function formatDuration(ms: number): string {

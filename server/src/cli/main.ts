@@ -1,7 +1,8 @@
 import { KilnApiError } from '@kiln/client';
 import { ConfigError } from '../config.js';
-import { EXIT, UsageError, type CliCommand, type CliIo } from './cli-command.js';
-import { CLIENT_COMMANDS, SERVER_COMMANDS, abortsOnSignal, findCommand } from './commands/index.js';
+import { EXIT, InterruptedError, UsageError, type CliCommand, type CliIo } from './cli-command.js';
+import { closestName } from './closest-name.js';
+import { ALL_COMMANDS, CLIENT_COMMANDS, OTHER_COMMANDS, SERVER_COMMANDS, abortsOnSignal, findCommand } from './commands/index.js';
 
 const list = (commands: readonly CliCommand[]) => commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n');
 
@@ -16,7 +17,9 @@ Use a running Kiln through its API (KILN_URL, default http://127.0.0.1:3100; KIL
 KILN_COMPANY_ID, else the first company the API lists):
 ${list(CLIENT_COMMANDS)}
 
-Exit codes: 0 ok / job done, 1 job failed or error, 2 usage error, 3 job canceled.
+${list(OTHER_COMMANDS)}
+
+Exit codes: 0 ok / job done, 1 job failed or error, 2 usage error, 3 job canceled, 130 interrupted.
 See README.md.`;
 
 /** `--help`/`-h` anywhere before a `--` asks for the command's usage instead of running it. */
@@ -36,19 +39,23 @@ async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${USAGE}\n`);
       return EXIT.ok;
     }
-    const command = findCommand(rest[0]);
-    if (!command) throw new UsageError(`unknown command: ${rest[0]}`);
-    io.stdout.write(`${command.usage}\n`);
+    io.stdout.write(`${requireCommand(rest[0]).usage}\n`);
     return EXIT.ok;
   }
-  const command = findCommand(name);
-  if (!command) throw new UsageError(`unknown command: ${name}`);
+  const command = requireCommand(name === '--version' ? 'version' : name);
   if (wantsHelp(rest)) {
     io.stdout.write(`${command.usage}\n`);
     return EXIT.ok;
   }
   if (abortsOnSignal(command)) abortOnSignals();
   return command.run(rest, io);
+}
+
+function requireCommand(name: string): CliCommand {
+  const command = findCommand(name);
+  if (command) return command;
+  const suggestion = closestName(name.replace(/^-+/, ''), ALL_COMMANDS.map((c) => c.name));
+  throw new UsageError(`unknown command: ${name}${suggestion ? `; did you mean kiln ${suggestion}?` : ''}`);
 }
 
 const interrupt = new AbortController();
@@ -64,12 +71,15 @@ function abortOnSignals() {
 }
 
 function report(err: unknown, io: CliIo): number {
-  if (interrupt.signal.aborted) {
-    io.stderr.write('kiln: interrupted\n');
-    return 130;
+  if (err instanceof InterruptedError || interrupt.signal.aborted) {
+    const hint = err instanceof InterruptedError ? err.hint : undefined;
+    io.stderr.write(`kiln: interrupted${hint ? ` — ${hint}` : ''}\n`);
+    return EXIT.interrupted;
   }
   if (err instanceof UsageError) {
-    io.stderr.write(`kiln: ${err.message}\n\n${err.command?.usage ?? USAGE}\n`);
+    const where = err.where ?? err.command?.name;
+    io.stderr.write(`kiln${where ? ` ${where}` : ''}: ${err.message}\n\n`);
+    io.stderr.write(err.command ? `${synopsis(err.command.usage)}\nMore: kiln help ${err.command.name}\n` : 'Commands: kiln help\n');
     return EXIT.usage;
   }
   if (err instanceof ConfigError) {
@@ -87,6 +97,9 @@ function report(err: unknown, io: CliIo): number {
   io.stderr.write(`kiln: ${(err as Error)?.message ?? String(err)}\n`);
   return EXIT.failed;
 }
+
+/** The usage's first paragraph (its `Usage:` lines): enough to fix a mistyped line, short enough to see the error above it. */
+const synopsis = (usage: string) => usage.split(/\n\s*\n/)[0]!;
 
 const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: interrupt.signal };
 

@@ -19,10 +19,16 @@ not through the API, so it can set up an installation before any API key exists.
 ls prints: id<TAB>name<TAB>max_concurrent=N`,
   async run(args, io) {
     const [sub, rest] = subcommand(companiesCommand, args, ['ls', 'create']);
-    const { values, positionals } = parseCommandArgs(companiesCommand, rest, { 'max-concurrent': { type: 'string' } }, { max: sub === 'create' ? Infinity : 0 });
+    const where = `companies ${sub}`;
+    const { values, positionals } = parseCommandArgs(
+      companiesCommand,
+      rest,
+      { 'max-concurrent': { type: 'string' } },
+      { positionals: sub === 'create' ? ['<name...>'] : [], where },
+    );
     const name = positionals.join(' ').trim();
-    if (sub === 'create' && !name) throw new UsageError('companies create needs a name', companiesCommand);
-    const maxConcurrentJobs = intFlag(companiesCommand, 'max-concurrent', values['max-concurrent'], 1, 1000);
+    if (sub === 'create' && !name) throw new UsageError('missing <name>', companiesCommand, where);
+    const maxConcurrentJobs = intFlag(companiesCommand, 'max-concurrent', values['max-concurrent'], 1, 1000, where);
     const { companyService } = await import('../../services/companies/company-service.js');
     return withDatabase(loadConfig(io.env), async (db) => {
       const companies = companyService(db.pool);

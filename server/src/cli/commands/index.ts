@@ -9,6 +9,7 @@ import { watchCommand } from './watch.js';
 import { jobsCommand } from './jobs.js';
 import { assetsCommand } from './assets.js';
 import { renderersCommand } from './renderers.js';
+import { versionCommand } from './version.js';
 
 /** Server side (config from KILN_* / DATABASE_URL): run Kiln or change its database directly. */
 export const SERVER_COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, migrateCommand, companiesCommand, keysCommand];
@@ -16,8 +17,13 @@ export const SERVER_COMMANDS: readonly CliCommand[] = [serveCommand, workerComma
 /** Client side (KILN_URL, KILN_API_KEY, KILN_COMPANY_ID): go through the HTTP API with @kiln/client. */
 export const CLIENT_COMMANDS: readonly CliCommand[] = [submitCommand, watchCommand, jobsCommand, assetsCommand, renderersCommand];
 
+/** Neither: about the CLI itself. */
+export const OTHER_COMMANDS: readonly CliCommand[] = [versionCommand];
+
+export const ALL_COMMANDS: readonly CliCommand[] = [...SERVER_COMMANDS, ...CLIENT_COMMANDS, ...OTHER_COMMANDS];
+
 export function findCommand(name: string): CliCommand | undefined {
-  return [...SERVER_COMMANDS, ...CLIENT_COMMANDS].find((c) => c.name === name);
+  return ALL_COMMANDS.find((c) => c.name === name);
 }
 
 /** Ctrl-C while a client command waits aborts its request or stream, so the terminal is left tidy. */

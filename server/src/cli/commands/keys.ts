@@ -19,9 +19,9 @@ create prints the key on stdout; it is shown only once.`,
       keysCommand,
       rest,
       { admin: { type: 'boolean', default: false }, company: { type: 'string' }, name: { type: 'string' } },
-      { min: sub === 'revoke' ? 1 : 0, max: sub === 'revoke' ? 1 : 0 },
+      { positionals: sub === 'revoke' ? ['<keyId>'] : [], where: `keys ${sub}` },
     );
-    if (sub === 'create' && values.admin === !!values.company) throw new UsageError('keys create needs exactly one of --admin or --company ID', keysCommand);
+    if (sub === 'create' && values.admin === !!values.company) throw new UsageError('needs exactly one of --admin or --company ID', keysCommand, 'keys create');
     const [{ apiKeyService }, { companyService }] = await Promise.all([
       import('../../services/auth/api-key-service.js'),
       import('../../services/companies/company-service.js'),

@@ -18,13 +18,18 @@ Options:
   --input FILE|-          renderer input as JSON (required)
   --company ID            company (default: KILN_COMPANY_ID, else the first company the API lists)
   --task ID               sourceTaskId to link the job to a task
-  --priority N            -100..100, lower runs first (default 0; negative: --priority=-5)
+  --output-name NAME      the output's file name (its extension is the output's own)
+  --priority N            higher runs first: -100..100, default 0 (negative: --priority=-5)
   --idempotency-key KEY   repeat-safe submit: the same key and body return the same job
   --wait                  follow the job until it ends; exit 0 done, 1 failed, 3 canceled
-  --out PATH              save the primary asset to PATH (a file, or a directory); implies --wait
+  --out PATH              save the primary asset to PATH: a file, or a directory (DIR/ is
+                          created when missing) to save it under its filename; implies --wait
   --json                  JSON lines even on a terminal
 
-While waiting, a terminal shows a live progress bar; piped output is one JSON object per event.
+While waiting, a terminal shows a live progress bar, then the output's URL, and the job's
+warnings on stderr; piped output is one JSON object per event, then {"type":"result","job":…}
+with the finished job (outputs, URLs, warnings). Ctrl-C stops waiting; the job keeps running
+(cancel it with kiln jobs cancel <jobId>); exit 130.
 Server: KILN_URL (default http://127.0.0.1:3100), KILN_API_KEY.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(
@@ -34,15 +39,16 @@ Server: KILN_URL (default http://127.0.0.1:3100), KILN_API_KEY.`,
         input: { type: 'string' },
         company: { type: 'string' },
         task: { type: 'string' },
+        'output-name': { type: 'string' },
         priority: { type: 'string' },
         'idempotency-key': { type: 'string' },
         wait: { type: 'boolean', default: false },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
-      { min: 1, max: 1 },
+      { positionals: ['<kind>'] },
     );
-    if (values.input === undefined) throw new UsageError('submit needs --input FILE (or - for stdin)', submitCommand);
+    if (values.input === undefined) throw new UsageError('missing --input FILE (or - for stdin)', submitCommand);
     const priority = intFlag(submitCommand, 'priority', values.priority, -100, 100);
     const input = await readJsonInput(values.input, io.stdin);
 
@@ -51,14 +57,14 @@ Server: KILN_URL (default http://127.0.0.1:3100), KILN_API_KEY.`,
     const companyId = await resolveCompany(client, env, values.company);
     const created = await client.createJob(
       companyId,
-      { kind: positionals[0]!, input, sourceTaskId: values.task, priority },
+      { kind: positionals[0]!, input, sourceTaskId: values.task, priority, outputName: values['output-name'] },
       { idempotencyKey: values['idempotency-key'], signal: io.signal },
     );
     if (!values.wait && values.out === undefined) {
       io.stdout.write(`${created.jobId}\n`);
       return EXIT.ok;
     }
-    const job = await followJob(client, companyId, created.jobId, io, { json: values.json });
+    const job = await followJob(client, companyId, created.jobId, io, { json: values.json, companyFlag: values.company });
     if (job.status === 'done' && values.out !== undefined) {
       const primary = job.assets.find((a) => a.role === 'primary');
       if (!primary) {

@@ -9,9 +9,11 @@ export const watchCommand: CliCommand = {
   usage: `Usage: kiln watch <jobId> [--company ID] [--json]
 
 Follows the job's events until it ends (resuming after dropped connections), then exits
-0 done, 1 failed, 3 canceled. A terminal shows a live progress bar (stage, elapsed time);
-piped output is one JSON object per event: first {"type":"snapshot","job":{…}}, then each event
-{"id","companyId","jobId","type","payload","createdAt"}.
+0 done, 1 failed, 3 canceled. A terminal shows a live progress bar (stage, elapsed time), then
+the output's URL, and the job's warnings on stderr. Piped output is one JSON object per line:
+first {"type":"snapshot","job":{…}}, then each event {"id","companyId","jobId","type","payload",
+"createdAt"}, then {"type":"result","job":{…}}: the finished job (outputs, URLs, warnings).
+Ctrl-C stops watching, not the job; exit 130.
 
 Options:
   --company ID   company (default: KILN_COMPANY_ID, else the first company the API lists)
@@ -21,11 +23,11 @@ Options:
       watchCommand,
       args,
       { company: { type: 'string' }, json: { type: 'boolean', default: false } },
-      { min: 1, max: 1 },
+      { positionals: ['<jobId>'] },
     );
     const env = loadClientEnv(io.env);
     const client = clientFromEnv(env);
     const companyId = await resolveCompany(client, env, values.company);
-    return exitCodeForJob(await followJob(client, companyId, positionals[0]!, io, { json: values.json }));
+    return exitCodeForJob(await followJob(client, companyId, positionals[0]!, io, { json: values.json, companyFlag: values.company }));
   },
 };
