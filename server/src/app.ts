@@ -15,6 +15,7 @@ import { eventsRoutes } from './routes/events-routes.js';
 import { assetsRoutes } from './routes/assets-routes.js';
 import { renderersRoutes } from './routes/renderers-routes.js';
 import { webhookDeliveriesRoutes } from './routes/webhook-deliveries-routes.js';
+import { mcpRoutes } from './routes/mcp-routes.js';
 import { staticUiRoutes } from './http/static-ui.js';
 import { openapiRoutes } from './http/openapi/openapi-routes.js';
 
@@ -69,6 +70,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(assetsRoutes(deps));
   await app.register(renderersRoutes(deps));
   await app.register(webhookDeliveriesRoutes(deps));
+  await app.register(mcpRoutes(deps));
   await app.register(staticUiRoutes());
   await app.register(openapiRoutes(deps));
   return app;

@@ -9,12 +9,13 @@ import { watchCommand } from './watch.js';
 import { jobsCommand } from './jobs.js';
 import { assetsCommand } from './assets.js';
 import { renderersCommand } from './renderers.js';
+import { mcpCommand } from './mcp.js';
 
 /** Server side (config from KILN_* / DATABASE_URL): run Kiln or change its database directly. */
 export const SERVER_COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, migrateCommand, companiesCommand, keysCommand];
 
 /** Client side (KILN_URL, KILN_API_KEY, KILN_COMPANY_ID): go through the HTTP API with @kiln/client. */
-export const CLIENT_COMMANDS: readonly CliCommand[] = [submitCommand, watchCommand, jobsCommand, assetsCommand, renderersCommand];
+export const CLIENT_COMMANDS: readonly CliCommand[] = [submitCommand, watchCommand, jobsCommand, assetsCommand, renderersCommand, mcpCommand];
 
 export function findCommand(name: string): CliCommand | undefined {
   return [...SERVER_COMMANDS, ...CLIENT_COMMANDS].find((c) => c.name === name);
