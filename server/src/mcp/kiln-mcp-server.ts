@@ -113,6 +113,15 @@ export async function connectKilnMcp(transport: Transport, o: KilnMcpOptions): P
     return byName;
   }
 
+  /** The kind a tool name stands for; a name not in the cached list may be a kind added since. */
+  async function kindNamed(name: string): Promise<RendererView | undefined> {
+    try {
+      return (await kindTools()).get(name) ?? (await kindTools(true)).get(name);
+    } catch (err) {
+      throw new McpError(ErrorCode.InternalError, `Kiln cannot be reached: ${(err as Error).message}`);
+    }
+  }
+
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     let kinds: Map<string, RendererView>;
     try {
@@ -133,8 +142,7 @@ export async function connectKilnMcp(transport: Transport, o: KilnMcpOptions): P
     const { name } = request.params;
     let handler: ToolHandler | undefined = staticTools.get(name);
     if (!handler) {
-      let kind = (await kindTools().catch(() => null))?.get(name);
-      kind ??= (await kindTools(true).catch((err) => { throw new McpError(ErrorCode.InternalError, `Kiln cannot be reached: ${(err as Error).message}`); })).get(name);
+      const kind = await kindNamed(name);
       if (kind) handler = kindToolHandler(kind.kind);
     }
     if (!handler) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
