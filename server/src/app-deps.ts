@@ -6,6 +6,7 @@ import type { StorageService } from './services/storage/storage-service.js';
 import type { JobService } from './services/jobs/job-service.js';
 import type { CompanyService } from './services/companies/company-service.js';
 import type { ApiKeyService } from './services/auth/api-key-service.js';
+import type { UploadService } from './services/assets/upload-service.js';
 
 /** Everything the HTTP layer needs, passed in explicitly (tests build the same thing). */
 export interface AppDeps {
@@ -17,6 +18,7 @@ export interface AppDeps {
   jobs: JobService;
   companies: CompanyService;
   keys: ApiKeyService;
+  uploads: UploadService;
   /** Whether this process's worker is running (null when started with --no-worker). */
   workerRunning: (() => boolean) | null;
   /** The company `default` stands for in local_trusted mode (null in authenticated mode). */

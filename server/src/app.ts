@@ -9,6 +9,7 @@ import { answerFrameworkError, installErrorHandler } from './http/error-handler.
 import { installAuth } from './http/auth.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
+import { assetUploadRoutes } from './routes/asset-upload-routes.js';
 import { companiesRoutes } from './routes/companies-routes.js';
 import { contentJobsRoutes } from './routes/content-jobs-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
@@ -68,6 +69,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contentJobsRoutes(deps));
   await app.register(eventsRoutes(deps));
   await app.register(assetsRoutes(deps));
+  await app.register(assetUploadRoutes(deps));
   await app.register(renderersRoutes(deps));
   await app.register(webhookDeliveriesRoutes(deps));
   await app.register(mcpRoutes(deps));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_MAX_GENERATED_ASSET_BYTES } from '@kiln/shared';
+import { DEFAULT_MAX_GENERATED_ASSET_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@kiln/shared';
 import { resolveS3Config, s3EnvProblem, s3EnvShape, type S3Config } from './config-s3.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -26,6 +26,8 @@ const envSchema = z
     KILN_RENDERER_MODULES: z.string().optional(),
     /** Public base URL used in asset links; defaults to relative paths. */
     KILN_PUBLIC_URL: z.string().url().optional(),
+    /** Largest file one upload may be. */
+    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_UPLOAD_BYTES),
     /** Resident memory ceiling of each render process, in MiB. */
     KILN_RENDER_MEMORY_MB: z.coerce.number().int().min(256).max(65536).default(2048),
     /** Render processes the API keeps for checking inputs that must be parsed (SVG, Markdown, Vega). */
@@ -74,6 +76,7 @@ export interface Config {
   publicUrl: string | undefined;
   rendererModules: string[];
   renderMemoryMb: number;
+  maxUploadBytes: number;
   validationProcesses: number;
   validationBudgetMs: number;
   dbPoolSize: number;
@@ -117,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .filter(Boolean)
       .map((m) => (m.startsWith('file:') ? m : pathToFileURL(path.resolve(m)).href)),
     renderMemoryMb: e.KILN_RENDER_MEMORY_MB,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
     validationProcesses: e.KILN_VALIDATION_PROCESSES,
     validationBudgetMs: e.KILN_VALIDATION_BUDGET_MS,
     dbPoolSize: e.KILN_DB_POOL_SIZE,

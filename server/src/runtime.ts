@@ -12,6 +12,7 @@ import { jobService } from './services/jobs/job-service.js';
 import { companyService } from './services/companies/company-service.js';
 import { apiKeyService } from './services/auth/api-key-service.js';
 import { createValidationPool, type ValidationPool } from './render-processes/validation-pool.js';
+import { uploadService } from './services/assets/upload-service.js';
 import { createWorker, type Worker, type WorkerTiming } from './worker/worker.js';
 import { webhookSubmitGuard } from './services/webhooks/outbound-guard.js';
 import type { WebhookDispatchSettings } from './services/webhooks/webhook-dispatcher.js';
@@ -183,6 +184,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         }),
         companies,
         keys,
+        uploads: uploadService({ pool: database.pool, storage, validation, maxUploadBytes: config.maxUploadBytes, baseUrl: config.publicUrl }),
         workerRunning: w ? () => w.running() : null,
         draining: () => draining,
         defaultCompanyId,

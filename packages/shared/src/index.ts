@@ -6,3 +6,4 @@ export * from './api-schemas.js';
 export * from './renderer-inputs/index.js';
 export * from './api-response-schemas.js';
 export * from './caps.js';
+export * from './uploads.js';

@@ -1,5 +1,8 @@
 import { Readable, Writable } from 'node:stream';
-import { builtInRenderers, createRendererRegistry, RenderError, type InputAsset, type RenderContext, type Renderer } from '@kiln/renderers';
+import {
+  builtInRenderers, createRendererRegistry, inspectUpload, INSPECT_UPLOAD_KIND, RenderError,
+  type InputAsset, type InspectUploadInput, type RenderContext, type Renderer,
+} from '@kiln/renderers';
 import { OUTPUT_WINDOW_BYTES, type FromRenderProcess, type SerializedRenderError, type ToRenderProcess } from './render-protocol.js';
 
 /**
@@ -99,8 +102,6 @@ async function render(kind: string, input: unknown, tmpDir: string) {
   const signal = controller.signal;
   const renderer = registry.get(kind);
   try {
-    if (!renderer) throw new RenderError('unknown_kind', `No renderer for kind ${kind}.`);
-    const parsed = renderer.inputSchema.parse(input);
     const ctx: RenderContext = {
       signal,
       tmpDir,
@@ -110,7 +111,13 @@ async function render(kind: string, input: unknown, tmpDir: string) {
       output: openOutput,
       readAsset,
     };
-    const result = await renderer.render(parsed, ctx);
+    // Uploads are checked here too, off the API's thread, reading the stored file over IPC.
+    if (kind === INSPECT_UPLOAD_KIND) {
+      post({ type: 'done', result: { metadata: { primary: await inspectUpload(input as InspectUploadInput, ctx) } } });
+      return;
+    }
+    if (!renderer) throw new RenderError('unknown_kind', `No renderer for kind ${kind}.`);
+    const result = await renderer.render(renderer.inputSchema.parse(input), ctx);
     post({ type: 'done', result: result ?? null });
   } catch (err) {
     post({ type: 'failed', error: serializeError(err, signal.aborted) });

@@ -1,5 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { AssetMetadata } from '@kiln/shared';
+import { INSPECT_UPLOAD_KIND, type InspectUploadInput } from '@kiln/renderers';
 import type { FromRenderProcess, SerializedRenderError } from './render-protocol.js';
 import { createProcessPool } from './process-pool.js';
+import { RenderFailure, runInPool } from './render-pool.js';
+
+/** How long checking one uploaded file may take: files are larger than inputs, the work linear in them. */
+export const UPLOAD_INSPECTION_BUDGET_MS = 30_000;
 
 export interface ValidationPoolOptions {
   size: number;
@@ -63,7 +73,51 @@ export function createValidationPool(options: ValidationPoolOptions) {
     }
   }
 
-  return { validate, warm: () => pool.warm(), close: () => pool.close() };
+  /**
+   * Reads an uploaded file (through `open`, streamed over IPC) as what it claims to be, in a
+   * validation process: text parses, images decode within the raster caps. Resolves with what it
+   * learned (image size, rows), or with the refusal.
+   */
+  async function inspectUpload(
+    input: Omit<InspectUploadInput, 'assetId'>,
+    open: () => Promise<{ stream: Readable; byteSize: number }>,
+  ): Promise<{ ok: true; metadata: AssetMetadata } | { ok: false; error: SerializedRenderError }> {
+    const scratch = await mkdtemp(path.join(tmpdir(), 'kiln-inspect-'));
+    try {
+      const result = await runInPool(pool, INSPECT_UPLOAD_KIND, { ...input, assetId: 'upload' }, scratch, {
+        signal: AbortSignal.timeout(UPLOAD_INSPECTION_BUDGET_MS),
+        progress: () => undefined,
+        log: () => undefined,
+        warn: () => undefined,
+        openOutput: () => {
+          throw new Error('an inspection writes no output');
+        },
+        readAsset: async () => {
+          const { stream, byteSize } = await open();
+          return { id: 'upload', contentType: input.contentType, byteSize, metadata: {}, stream };
+        },
+      });
+      return { ok: true, metadata: result?.metadata?.primary ?? {} };
+    } catch (err) {
+      if (err instanceof RenderFailure) {
+        if (err.error.aborted || err.error.code === 'aborted') {
+          return refused(`The file could not be checked within ${UPLOAD_INSPECTION_BUDGET_MS / 1000} s; it is too complex.`) as { ok: false; error: SerializedRenderError };
+        }
+        if (err.error.code === 'render_crashed') {
+          return refused(`The file could not be checked: the checking process ${err.error.message.replace(/^The render process /, '')}`) as {
+            ok: false;
+            error: SerializedRenderError;
+          };
+        }
+        return { ok: false, error: err.error };
+      }
+      throw err;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  return { validate, inspectUpload, warm: () => pool.warm(), close: () => pool.close() };
 }
 
 function refused(message: string): ValidationOutcome {

@@ -1,4 +1,4 @@
-import { listAssetsQuerySchema, listJobsQuerySchema, uuidSchema, type ErrorCode } from '@kiln/shared';
+import { listAssetsQuerySchema, listJobsQuerySchema, UPLOAD_TYPES, uuidSchema, type ErrorCode } from '@kiln/shared';
 import type { Renderer } from '@kiln/renderers';
 import { IDEMPOTENCY_KEY } from '../../routes/content-jobs-routes.js';
 import { EVENT_ID } from '../../routes/events-routes.js';
@@ -268,6 +268,33 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       ],
       responses: { 200: jsonResponse('A page of assets.', 'AssetPage') },
       errors: scoped(['validation_failed']),
+    }],
+    ['post', `${companyPath}/assets`, {
+      operationId: 'uploadAsset', tags: ['Assets'], summary: 'Upload a file as an asset',
+      description:
+        'The file as the raw body, its type as `Content-Type`, its name as `?filename=` — or a `multipart/form-data` form with a `file` field. ' +
+        'Streamed to storage (at most `MAX_UPLOAD_BYTES`, default 100 MiB; text types less, see the error). Binary types must be what their bytes say ' +
+        '(else 415); text types are parsed as what they claim to be (UTF-8; JSON; CSV/TSV with at most 100,000 rows; SVG well-formed, no external references); ' +
+        'images must decode within 16,384 px a side and 40 megapixels. The answer is the asset (role `input`), usable wherever an input takes an asset id. ' +
+        `Accepted types: ${Object.keys(UPLOAD_TYPES).join(', ')}.`,
+      parameters: [
+        parameterRef('CompanyId'),
+        { name: 'filename', in: 'query', schema: { type: 'string', maxLength: 200 }, description: 'The file\'s name (its download name).', example: 'logo.png' },
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/octet-stream': { schema: { type: 'string', format: 'binary' }, description: 'Any accepted type, sent as itself (use the real Content-Type).' },
+          'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
+        } as never,
+      },
+      responses: { 201: jsonResponse('Stored.', 'AssetView', { Location: header('The asset.') }) },
+      errors: scoped(['validation_failed', 'payload_too_large', 'unsupported_media_type']),
+      errorNotes: {
+        unsupported_media_type: 'The type is not accepted, or the bytes are not what the Content-Type says (`details.declared`, `details.detected`).',
+        payload_too_large: 'Larger than the limit for its type (`details.limit`); nothing was kept.',
+        validation_failed: 'The file does not parse as its type, or an image is over the raster caps (`details`: path, limit, actual).',
+      },
     }],
     ['get', assetPath, {
       operationId: 'getAsset', tags: ['Assets'], summary: "Get an asset's metadata",
