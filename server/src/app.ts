@@ -16,6 +16,7 @@ import { eventsRoutes } from './routes/events-routes.js';
 import { assetsRoutes } from './routes/assets-routes.js';
 import { renderersRoutes } from './routes/renderers-routes.js';
 import { webhookDeliveriesRoutes } from './routes/webhook-deliveries-routes.js';
+import { mcpRoutes } from './routes/mcp-routes.js';
 import { staticUiRoutes } from './http/static-ui.js';
 import { openapiRoutes } from './http/openapi/openapi-routes.js';
 
@@ -95,6 +96,7 @@ export async function createApp(deps: AppDeps, log?: FastifyBaseLogger): Promise
   await app.register(assetUploadRoutes(deps));
   await app.register(renderersRoutes(deps));
   await app.register(webhookDeliveriesRoutes(deps));
+  await app.register(mcpRoutes(deps));
   await app.register(staticUiRoutes());
   await app.register(openapiRoutes(deps));
   return app;

@@ -10,12 +10,13 @@ import { jobsCommand } from './jobs.js';
 import { assetsCommand } from './assets.js';
 import { renderersCommand } from './renderers.js';
 import { versionCommand } from './version.js';
+import { mcpCommand } from './mcp.js';
 
 /** Server side (config from KILN_* / DATABASE_URL): run Kiln or change its database directly. */
 export const SERVER_COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, migrateCommand, companiesCommand, keysCommand];
 
 /** Client side (KILN_URL, KILN_API_KEY, KILN_COMPANY_ID): go through the HTTP API with @kiln/client. */
-export const CLIENT_COMMANDS: readonly CliCommand[] = [submitCommand, watchCommand, jobsCommand, assetsCommand, renderersCommand];
+export const CLIENT_COMMANDS: readonly CliCommand[] = [submitCommand, watchCommand, jobsCommand, assetsCommand, renderersCommand, mcpCommand];
 
 /** Neither: about the CLI itself. */
 export const OTHER_COMMANDS: readonly CliCommand[] = [versionCommand];

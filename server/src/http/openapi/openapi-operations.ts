@@ -38,6 +38,7 @@ export const TAGS = [
   { name: 'Assets', description: 'The rendered files: metadata, downloads with ranges, deletion.' },
   { name: 'Renderers', description: 'The kinds this server renders, with their input schemas and examples.' },
   { name: 'Webhooks', description: 'Signed job notifications: the signing secret, the delivery ledger, redelivery.' },
+  { name: 'MCP', description: 'Kiln as Model Context Protocol tools and resources, over streamable HTTP (`kiln mcp` serves the same over stdio).' },
 ];
 
 /** Parameters used by several operations (published under `components.parameters`). */
@@ -347,9 +348,64 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       description: 'Each kind with its input JSON Schema and a working example: the same schemas as the `CreateJobBody` variants here.',
       responses: { 200: jsonResponse('The kinds.', 'RendererList') },
     }],
+    ...mcpOperations(),
   ];
 
   return list.map(([method, path, input]) => ({ method, path, operation: finish(input) }));
+}
+
+/**
+ * `/mcp` speaks JSON-RPC as the MCP streamable HTTP transport defines it, not Kiln's JSON API, so
+ * its body is described in prose (with no `application/json` request body and example: there is
+ * no single request that stands for the protocol) and its 400/404 answers are JSON-RPC errors.
+ */
+function mcpOperations(): [HttpMethod, string, OperationInput][] {
+  const session = { name: 'Mcp-Session-Id', in: 'header' as const, schema: { type: 'string' }, description: 'The session id the initialize answer returned (every request after it).' };
+  const rpcError = (description: string): ResponseObject => ({ description, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC error: `{ jsonrpc, error: { code, message }, id }`.' } } } });
+  const common = {
+    tags: ['MCP'],
+    errors: ['forbidden', 'server_busy'] as ErrorCode[],
+    errorNotes: { forbidden: 'The request came with an `Origin` that is not this server\'s (DNS rebinding protection, as the MCP specification asks).', server_busy: 'The process keeps as many MCP sessions as it may; retry shortly.' } as Partial<Record<ErrorCode, string>>,
+  };
+  return [
+    ['post', '/mcp', {
+      ...common,
+      operationId: 'postMcpMessage', summary: 'Send MCP messages (streamable HTTP)',
+      description:
+        'The body is one JSON-RPC message of the Model Context Protocol (`Content-Type: application/json`; send `Accept: application/json, text/event-stream`). ' +
+        'Start with `initialize` (no Mcp-Session-Id); its answer carries the `Mcp-Session-Id` header to send from then on. Tools: one per renderer kind (`generate_image`, `render_chart`, `render_document`, `synthesize_speech`, `render_video`, `render_<kind>` for others) that creates a job and waits for it with progress notifications, and `get_job`, `list_jobs`, `cancel_job`, `upload_asset`, `list_assets`; resources `kiln://assets/{assetId}`. ' +
+        'Every call acts as the API key of the request that opened the session (a company key reaches its own company only); the session belongs to that key.',
+      parameters: [session, { name: 'MCP-Protocol-Version', in: 'header', schema: { type: 'string' }, description: 'The protocol version agreed in initialize.' }],
+      responses: {
+        200: {
+          description: 'A request\'s answer: `text/event-stream` carrying its progress notifications and then its JSON-RPC response, or the response as `application/json`.',
+          headers: { 'Mcp-Session-Id': header('The session id (on the answer to initialize).') },
+          content: { 'text/event-stream': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object', description: 'A JSON-RPC response.' } } },
+        },
+        202: { description: 'A notification or response from the client was accepted (no body).' },
+        400: rpcError('Not initialize and no Mcp-Session-Id, or not a valid JSON-RPC message (a body that is not JSON at all gets Kiln\'s `invalid_json`).'),
+        404: rpcError('No such session (it ended, or another key opened it): start a new one with initialize.'),
+      },
+    }],
+    ['get', '/mcp', {
+      ...common,
+      operationId: 'streamMcpSession', summary: "The MCP session's server-to-client stream (SSE)",
+      description: 'Server notifications that belong to no request (such as `notifications/tools/list_changed`), as `text/event-stream`.',
+      parameters: [session],
+      responses: {
+        200: { description: 'The stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        400: rpcError('No Mcp-Session-Id.'),
+        404: rpcError('No such session.'),
+      },
+    }],
+    ['delete', '/mcp', {
+      ...common,
+      operationId: 'deleteMcpSession', summary: 'End an MCP session',
+      description: 'Ends the session. Jobs its tool calls started keep running (find them with `list_jobs`).',
+      parameters: [session],
+      responses: { 200: { description: 'Ended.' }, 400: rpcError('No Mcp-Session-Id.'), 404: rpcError('No such session.') },
+    }],
+  ];
 }
 
 function contentOperation(method: 'get' | 'head'): OperationInput {
