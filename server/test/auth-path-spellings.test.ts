@@ -96,7 +96,9 @@ function spellingsOf(segs: string[], id: number, port: number, otherCompanyId: s
     { name: 'trailing ;x', path: canonical + ';x' },
     { name: '%3B', path: join(at(0, (s) => s + '%3Bx')) },
     { name: 'query', path: canonical + '?x=1', same: true },
-    { name: 'query after api', path: '/api?/' + tail(1) },
+    // `/api?/…` would be the public index itself, not a spelling of this route; a query after the
+    // company id reaches a private route (the company) instead.
+    { name: 'query after the company id', path: join(at(2, (s) => s + '?')) },
     { name: 'fragment', path: canonical + '#x', same: true },
     { name: '%23', path: canonical + '%23x' },
     // Control and odd characters.
@@ -257,7 +259,11 @@ function table(routes: RegisteredRoute[]): TableRow[] {
     const segs = fill(route.url, ids).split('/').slice(1);
     const idIndex = route.url.split('/').slice(1).indexOf(':companyId');
     // Routes without a company id (`/api/companies`) get the same treatment on their second segment.
-    return spellingsOf(segs, idIndex === -1 ? 1 : idIndex, port, companyB).map((spelling) => ({ route, spelling }));
+    const canonical = '/' + segs.join('/');
+    // A spelling that changes nothing on a short path (`/mcp` has no second segment) is not a spelling.
+    return spellingsOf(segs, idIndex === -1 ? 1 : idIndex, port, companyB)
+      .filter((spelling) => spelling.same || spelling.path !== canonical)
+      .map((spelling) => ({ route, spelling }));
   });
 }
 
@@ -349,7 +355,7 @@ describe('authenticated mode: public routes and malformed keys', () => {
       const res = await send(route, path);
       const what = `${route.method} ${path}: ${res.status} ${res.text.slice(0, 200)}`;
       if (!PUBLIC_ROUTES.has(route.url)) expect(res.status, what).toBe(401);
-      else if (route.url.startsWith('/api/')) expect(res.status, what).toBe(200);
+      else if (route.url.startsWith('/api/') || route.url === '/api' || route.url === '/llms.txt') expect(res.status, what).toBe(200);
       // The dashboard: 200 once built (503 with a hint when ui/dist is missing); a missing file 404.
       else if (route.url === '/') expect([200, 503], what).toContain(res.status);
       else expect(res.status, what).toBe(404);

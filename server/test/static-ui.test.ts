@@ -49,9 +49,13 @@ describe('static UI', () => {
     for (const url of ['/api/nope', '/api/', '/api/companies/x/nothing?y=1']) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
-      expect(res.json(), url).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+      expect(res.json(), url).toEqual({ error: { code: 'not_found', message: expect.stringContaining('/api/docs'), details: expect.objectContaining({ docs: '/api/docs' }) } });
     }
     expect((await app.inject({ method: 'GET', url: '/api/health' })).json()).toEqual({ status: 'ok' });
+    // The dashboard sends its own CSP; media it previews may come from blob: URLs (API-key mode).
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
   });
 
   it('answers a missing file or a path outside the build with the JSON 404', async () => {

@@ -17,7 +17,7 @@ export const DASHBOARD_CSP = [
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
   "frame-src 'self' blob:",
-  "connect-src 'self'",
+  "connect-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
