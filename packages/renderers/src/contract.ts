@@ -54,12 +54,14 @@ export interface Renderer<Input = unknown> {
   /** A working input, shown to users and exercised by tests. */
   example: Input;
   /** Asset ids the input refers to; the API checks they belong to the company before queueing. */
-  assetRefs?(input: Input): string[];
+  assetRefs?(input: Input): string[] | Promise<string[]>;
   /** Checks that need more than the schema (e.g. compiling a chart spec); throw RenderError. */
   preflight?(input: Input): Promise<void> | void;
   render(input: Input, ctx: RenderContext): Promise<RenderResult | void>;
-  /** Releases what the renderer keeps between jobs (a browser); called before its thread ends. */
+  /** Releases what the renderer keeps between jobs (a browser); called before its process ends. */
   close?(): Promise<void>;
+  /** Loads the code and libraries this kind needs, if they are loaded lazily (see lazyRenderer). */
+  load?(): Promise<void>;
 }
 
 /**

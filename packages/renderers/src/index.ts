@@ -1,8 +1,9 @@
 export * from './contract.js';
 export * from './registry.js';
+export * from './lazy-renderer.js';
 export * from './fonts.js';
 export { findExternalReferences } from './image/svg-safety.js';
-export { createImageRenderer, imageRenderer } from './image/image-renderer.js';
-export { chartRenderer } from './chart/chart-renderer.js';
-export { createDocumentRenderer, type DocumentRenderer } from './document/document-renderer.js';
-export { inspectUpload, INSPECT_UPLOAD_KIND, type InspectUploadInput } from './uploads/inspect-upload.js';
+export { INSPECT_UPLOAD_KIND, type InspectUploadInput } from './uploads/inspect-upload-kind.js';
+
+/** The upload inspector, loaded on first use (it brings sharp and vega's readers). */
+export const loadUploadInspector = () => import('./uploads/inspect-upload.js').then((m) => m.inspectUpload);

@@ -1,14 +1,24 @@
 import type { Renderer } from './contract.js';
-import { imageRenderer } from './image/image-renderer.js';
-import { speechRenderer } from './speech/speech-renderer.js';
-import { videoRenderer } from './video/video-renderer.js';
-import { chartRenderer } from './chart/chart-renderer.js';
-import { createDocumentRenderer } from './document/document-renderer.js';
+import { lazyRenderer } from './lazy-renderer.js';
+import { imageMeta } from './image/image-meta.js';
+import { speechMeta } from './speech/speech-meta.js';
+import { videoMeta } from './video/video-meta.js';
+import { chartMeta } from './chart/chart-meta.js';
+import { documentMeta } from './document/document-meta.js';
 
-/** Every renderer Kiln ships, by kind. The server builds its registry from this list. */
+/**
+ * Every renderer Kiln ships, by kind. The server builds its registry from this list; each
+ * renderer's code and libraries load on first use (see lazyRenderer).
+ */
 export function builtInRenderers(): Renderer<any>[] {
-  // The document renderer owns a lazily launched Chromium, so each registry gets its own.
-  return [imageRenderer, speechRenderer, videoRenderer, chartRenderer, createDocumentRenderer()];
+  return [
+    lazyRenderer(imageMeta, async () => (await import('./image/image-renderer.js')).imageRenderer, { checks: true }),
+    lazyRenderer(speechMeta, async () => (await import('./speech/speech-renderer.js')).speechRenderer),
+    lazyRenderer(videoMeta, async () => (await import('./video/video-renderer.js')).videoRenderer, { checks: true }),
+    lazyRenderer(chartMeta, async () => (await import('./chart/chart-renderer.js')).chartRenderer, { checks: true }),
+    // The document renderer owns a lazily launched Chromium, so each registry gets its own.
+    lazyRenderer(documentMeta, async () => (await import('./document/document-renderer.js')).createDocumentRenderer(), { checks: true }),
+  ];
 }
 
 export type RendererRegistry = ReadonlyMap<string, Renderer<any>>;

@@ -280,7 +280,7 @@ describe('video renderer', () => {
     expect(JSON.stringify((badCard as RenderError).options.details)).toContain('"scenes",1,"visual","card"');
   });
 
-  it('lists every referenced asset for the company check', () => {
+  it('lists every referenced asset for the company check', async () => {
     const input = videoRenderer.inputSchema.parse({
       scenes: [
         { visual: { type: 'asset', assetId: 'a1' } },
@@ -291,7 +291,7 @@ describe('video renderer', () => {
       ],
       soundtrack: { type: 'asset', assetId: 'a2' },
     });
-    expect(videoRenderer.assetRefs!(input).sort()).toEqual([
+    expect((await videoRenderer.assetRefs!(input)).sort()).toEqual([
       '0b7e2c1a-7d3f-4a51-8d0e-5c6f7a8b9c0d',
       '5f0c8a52-0d3b-4e43-9a43-0d5b8f1b2c11',
       'a1',

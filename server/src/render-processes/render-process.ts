@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import {
-  builtInRenderers, createRendererRegistry, inspectUpload, INSPECT_UPLOAD_KIND, RenderError,
+  builtInRenderers, createRendererRegistry, INSPECT_UPLOAD_KIND, loadUploadInspector, RenderError,
   type InputAsset, type InspectUploadInput, type RenderContext, type Renderer,
 } from '@kiln/renderers';
 import { OUTPUT_WINDOW_BYTES, type FromRenderProcess, type SerializedRenderError, type ToRenderProcess } from './render-protocol.js';
@@ -113,6 +113,7 @@ async function render(kind: string, input: unknown, tmpDir: string) {
     };
     // Uploads are checked here too, off the API's thread, reading the stored file over IPC.
     if (kind === INSPECT_UPLOAD_KIND) {
+      const inspectUpload = await loadUploadInspector();
       post({ type: 'done', result: { metadata: { primary: await inspectUpload(input as InspectUploadInput, ctx) } } });
       return;
     }
@@ -142,8 +143,12 @@ async function validate(reqId: number, kind: string, input: unknown) {
         details: parsed.error.issues.map((i) => ({ path: ['input', ...i.path.map(String)], message: i.message })),
       });
     }
+    // Loading the kind's libraries (once per process) is not the input's cost: the time budget
+    // starts after it, when the check itself starts.
+    await renderer.load?.();
+    post({ type: 'checking', reqId });
     await renderer.preflight?.(parsed.data);
-    const assetRefs = [...new Set(renderer.assetRefs?.(parsed.data) ?? [])];
+    const assetRefs = [...new Set((await renderer.assetRefs?.(parsed.data)) ?? [])];
     post({ type: 'validated', reqId, assetRefs });
   } catch (err) {
     post({ type: 'invalid', reqId, error: serializeError(err, false) });

@@ -34,6 +34,7 @@ export type FromRenderProcess =
   | { type: 'asset-cancel'; reqId: number }
   | { type: 'done'; result: RenderResult | null }
   | { type: 'failed'; error: SerializedRenderError }
+  | { type: 'checking'; reqId: number }
   | { type: 'validated'; reqId: number; assetRefs: string[] }
   | { type: 'invalid'; reqId: number; error: SerializedRenderError };
 

@@ -21,6 +21,9 @@ export interface ValidationPoolOptions {
   queueTimeoutMs: number;
 }
 
+/** How long a validation process may take to parse an input and load its kind's code before checking starts. */
+const LOAD_ALLOWANCE_MS = 30_000;
+
 export type ValidationOutcome =
   | { ok: true; assetRefs: string[] }
   | { ok: false; error: SerializedRenderError }
@@ -54,15 +57,22 @@ export function createValidationPool(options: ValidationPoolOptions) {
     let onMessage: (m: FromRenderProcess) => void = () => {};
     try {
       return await new Promise<ValidationOutcome>((resolve) => {
+        const startBudget = (ms: number, why: string) => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            proc.kill(why);
+            resolve(refused(`The input is too complex: checking it took longer than ${options.timeBudgetMs} ms. Simplify it or split it into smaller jobs.`));
+          }, ms);
+        };
         onMessage = (m) => {
-          if (m.type === 'validated' && m.reqId === reqId) resolve({ ok: true, assetRefs: m.assetRefs });
+          if (m.type === 'checking' && m.reqId === reqId) startBudget(options.timeBudgetMs, `took longer than the ${options.timeBudgetMs} ms validation budget`);
+          else if (m.type === 'validated' && m.reqId === reqId) resolve({ ok: true, assetRefs: m.assetRefs });
           else if (m.type === 'invalid' && m.reqId === reqId) resolve({ ok: false, error: m.error });
         };
         proc.child.on('message', onMessage);
-        timer = setTimeout(() => {
-          proc.kill(`took longer than the ${options.timeBudgetMs} ms validation budget`);
-          resolve(refused(`The input is too complex: checking it took longer than ${options.timeBudgetMs} ms. Simplify it or split it into smaller jobs.`));
-        }, options.timeBudgetMs);
+        // Until the check starts, the process parses the input and loads the kind's code: bounded
+        // generously (a parse of a 5 MB body, a cold start of vega), then the budget proper.
+        startBudget(LOAD_ALLOWANCE_MS, 'took too long to load the renderer or parse the input');
         void proc.exited.then((how) => resolve(refused(`The input could not be checked: the checking process ${how}. Simplify it or split it into smaller jobs.`)));
         proc.send({ type: 'validate', reqId, kind, input });
       });

@@ -1,3 +1,4 @@
+import { chartMeta } from './chart-meta.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { chartInputSchema, MAX_CHART_SIDE, MAX_RASTER_PIXELS, MAX_RASTER_SIDE, type ChartInput } from '@kiln/shared';
@@ -15,30 +16,6 @@ import { readChartData } from './chart-data.js';
 import { compileChart, createChartView, createLogCollector, prepareSpec } from './compile-chart.js';
 import { useShippedFontMetrics } from './vega-text-metrics.js';
 
-const EXAMPLE: ChartInput = {
-  spec: {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Jobs rendered per day',
-    width: 480,
-    height: 240,
-    data: {
-      values: [
-        { day: 'Mon', jobs: 120 },
-        { day: 'Tue', jobs: 180 },
-        { day: 'Wed', jobs: 150 },
-        { day: 'Thu', jobs: 210 },
-        { day: 'Fri', jobs: 260 },
-      ],
-    },
-    mark: { type: 'bar', color: '#2563eb' },
-    encoding: {
-      x: { field: 'day', type: 'ordinal', sort: null, title: 'Day', axis: { labelAngle: 0 } },
-      y: { field: 'jobs', type: 'quantitative', title: 'Jobs' },
-    },
-  },
-  format: 'png',
-  scale: 2,
-};
 
 /**
  * `chart`: Vega-Lite rendered headlessly by vega (no browser, no canvas package) to SVG, and to PNG
@@ -46,12 +23,7 @@ const EXAMPLE: ChartInput = {
  * vega loader refuses anything that slips past.
  */
 export const chartRenderer = defineRenderer<ChartInput>({
-  kind: 'chart',
-  description:
-    'Chart from a Vega-Lite spec with inline data (spec.data.values) or a CSV/TSV/JSON data asset (dataAssetId), ' +
-    'as SVG or PNG (scale = pixels per unit), with a WebP preview.',
-  inputSchema: chartInputSchema,
-  example: EXAMPLE,
+  ...chartMeta,
   assetRefs(input) {
     return input.dataAssetId ? [input.dataAssetId] : [];
   },

@@ -1,3 +1,4 @@
+import { documentMeta } from './document-meta.js';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,39 +25,6 @@ const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 const MAX_TOTAL_IMAGE_BYTES = 60 * 1024 * 1024;
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/svg+xml']);
 
-const EXAMPLE: DocumentInput = {
-  markdown: [
-    '# Quarterly report',
-    '',
-    'Kiln turned **12,400** requests into files this quarter, *twice* the last one.',
-    '',
-    '## Highlights',
-    '',
-    '- Charts and documents shipped',
-    '- Median render time fell to 0.4 s',
-    '',
-    '| Kind | Jobs | Share |',
-    '| --- | ---: | ---: |',
-    '| image | 7,100 | 57 % |',
-    '| chart | 3,300 | 27 % |',
-    '| document | 2,000 | 16 % |',
-    '',
-    '> Everything ran on one two-core machine.',
-    '',
-    '```ts',
-    "const job = await kiln.render('document', { markdown });",
-    '```',
-    '',
-    'More at [the docs](https://example.com/docs).',
-  ].join('\n'),
-  format: 'pdf',
-  pageSize: 'A4',
-  orientation: 'portrait',
-  margins: { top: 20, right: 18, bottom: 20, left: 18 },
-  title: 'Quarterly report',
-  author: 'Kiln',
-  pageNumbers: true,
-};
 
 export interface DocumentRenderer extends Renderer<DocumentInput> {
   /** Closes the Chromium this renderer may have started; call on shutdown. */
@@ -88,12 +56,7 @@ export function createDocumentRenderer(options: ChromiumHostOptions = {}): Docum
     return parsed;
   };
   const renderer = defineRenderer<DocumentInput>({
-    kind: 'document',
-    description:
-      'PDF (A4 or Letter, page numbers, title/author metadata, outline) or self-contained HTML from Markdown with ' +
-      'tables, code, quotes and images from your assets (![alt](asset:<id>)), with a PNG preview of the first page.',
-    inputSchema: documentInputSchema,
-    example: EXAMPLE,
+    ...documentMeta,
     assetRefs(input) {
       return parsedOnce(input).assetIds;
     },

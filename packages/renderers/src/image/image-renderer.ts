@@ -1,3 +1,4 @@
+import { imageMeta } from './image-meta.js';
 import type { Font } from 'satori';
 import { imageInputSchema, type ImageCardInput, type ImageInput, type ImageSvgInput } from '@kiln/shared';
 import { defineRenderer, RenderError, throwIfAborted, type RenderContext, type Renderer, type RenderResult } from '../contract.js';
@@ -18,17 +19,6 @@ interface Raster {
   height: number;
 }
 
-const EXAMPLE: ImageInput = {
-  mode: 'card',
-  title: 'Kiln renders your content',
-  subtitle: 'Images, charts, documents, speech and video, as async jobs',
-  body: 'Self-hosted. Every output is an asset with a preview, ready to link or embed.',
-  size: 'og',
-  theme: { background: '#0f172a', text: '#f8fafc', accent: '#38bdf8' },
-  align: 'left',
-  backgroundOverlay: 0.55,
-  format: 'png',
-};
 
 /**
  * `image`: a raster image, either drawn from caller-supplied SVG (`svg` mode) or laid out by Kiln as
@@ -42,12 +32,7 @@ export function createImageRenderer(): Renderer<ImageInput> {
       ([regular, bold]) => ({ regular, bold }),
     ));
   return defineRenderer<ImageInput>({
-    kind: 'image',
-    description:
-      'Raster image (PNG, WebP, JPEG or AVIF): SVG markup rendered with shipped fonts (mode "svg"), or a title card ' +
-      'with subtitle, body text, optional logo and background from your assets (mode "card"; sizes og, square, story).',
-    inputSchema: imageInputSchema,
-    example: EXAMPLE,
+    ...imageMeta,
     assetRefs(input) {
       if (input.mode !== 'card') return [];
       return [input.logoAssetId, input.backgroundAssetId].filter((id): id is string => Boolean(id));

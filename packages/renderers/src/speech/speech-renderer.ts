@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { MAX_SPEECH_TEXT_CHARS, speechInputSchema, type SpeechInput } from '@kiln/shared';
+import type { SpeechInput } from '@kiln/shared';
+import { speechMeta } from './speech-meta.js';
 import { defineRenderer, throwIfAborted } from '../contract.js';
 import { FFMPEG_COMMON_ARGS, FFMPEG_PROGRESS_ARGS, ffmpegProgressParser } from '../media/ffmpeg-progress.js';
 import { probeMedia } from '../media/probe-media.js';
@@ -11,18 +12,7 @@ import { synthesizeSpeech } from './synthesize-speech.js';
 import { renderWaveformPreview } from './waveform-preview.js';
 
 export const speechRenderer = defineRenderer<SpeechInput>({
-  kind: 'speech',
-  description:
-    `Speech audio (WAV, MP3, Opus or AAC) from up to ${MAX_SPEECH_TEXT_CHARS.toLocaleString('en')} characters of text, ` +
-    'synthesised offline with espeak-ng, with a PNG waveform preview.',
-  inputSchema: speechInputSchema,
-  example: {
-    text: 'Your report is ready. Revenue grew twelve percent this quarter.',
-    voice: 'en-us',
-    rate: 175,
-    pitch: 50,
-    format: 'mp3',
-  },
+  ...speechMeta,
   async render(input, ctx) {
     const log = (line: string) => ctx.log(line);
     const wavPath = path.join(ctx.tmpDir, 'speech.wav');

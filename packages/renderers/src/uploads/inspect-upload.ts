@@ -6,18 +6,7 @@ import { readAssetBytes } from '../read-asset-bytes.js';
 import { assertSafeSvg } from '../image/svg-safety.js';
 import { createRowCounter } from '../chart/chart-data-rows.js';
 
-/** The kind name under which render processes run upload inspections (never a public kind). */
-export const INSPECT_UPLOAD_KIND = '__inspect_upload__';
-
-export interface InspectUploadInput {
-  /** The stored upload, readable through ctx.readAsset. */
-  assetId: string;
-  /** The accepted type it was declared as (already normalised). */
-  contentType: string;
-  /** Where the file sits in the request, for error details. */
-  path: (string | number)[];
-  maxBytes: number;
-}
+import type { InspectUploadInput } from './inspect-upload-kind.js';
 
 /** JSON files may nest this deep (chart data and configs stay far below it). */
 const MAX_JSON_DEPTH = 64;

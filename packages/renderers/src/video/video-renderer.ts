@@ -1,3 +1,4 @@
+import { videoMeta } from './video-meta.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -23,34 +24,6 @@ const CONTAINERS = {
   webm: { contentType: 'video/webm', extension: 'webm', videoCodec: 'vp9', audioCodec: 'opus' },
 } as const;
 
-const EXAMPLE: VideoInput = {
-  resolution: '720p',
-  fps: 30,
-  format: 'mp4',
-  quality: 'standard',
-  background: '#000000',
-  scenes: [
-    {
-      visual: { type: 'card', card: { title: 'Quarterly results', subtitle: 'Q3 in thirty seconds' } },
-      durationMs: 3000,
-      fit: 'contain',
-      transition: 'fade',
-      transitionMs: 500,
-    },
-    {
-      visual: {
-        type: 'svg',
-        svg: '<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="720"><rect width="1280" height="720" fill="#1d4ed8"/><text x="80" y="380" font-size="72" fill="#fff">Revenue +12%</text></svg>',
-      },
-      durationMs: 3000,
-      caption: 'Growth came from new customers in Europe.',
-      fit: 'contain',
-      transition: 'cut',
-      transitionMs: 500,
-    },
-  ],
-  soundtrack: { type: 'narration', text: 'Quarterly results. Revenue grew twelve percent.', voice: 'en-us', rate: 175, pitch: 50 },
-};
 
 /**
  * The `video` renderer, drawing card/chart/SVG scenes with the given sibling renderers.
@@ -60,14 +33,8 @@ const EXAMPLE: VideoInput = {
  */
 export function createVideoRenderer(renderers: SceneRenderers): Renderer<VideoInput> {
   return defineRenderer<VideoInput>({
-    kind: 'video',
-    description:
-      'MP4 (H.264 + AAC) or WebM (VP9 + Opus) from a list of scenes (image assets, SVG, cards or charts) with ' +
-      `captions, cut/fade/slide transitions and a narration or music soundtrack; up to ${MAX_VIDEO_DURATION_MS / 60000} minutes. ` +
-      'Preview: a WebP poster frame.',
-    inputSchema: videoInputSchema,
-    example: EXAMPLE,
-    assetRefs(input) {
+    ...videoMeta,
+    async assetRefs(input) {
       const frame = resolveVideoSize(input.resolution);
       const ids = new Set<string>();
       for (const scene of input.scenes) {
@@ -76,7 +43,7 @@ export function createVideoRenderer(renderers: SceneRenderers): Renderer<VideoIn
         // input that does not parse lists nothing here and is refused by preflight.
         const request = nestedSceneRequest(scene.visual, frame, renderers);
         const parsed = request?.renderer?.inputSchema.safeParse(request.raw);
-        if (parsed?.success) for (const id of request!.renderer!.assetRefs?.(parsed.data) ?? []) ids.add(id);
+        if (parsed?.success) for (const id of (await request!.renderer!.assetRefs?.(parsed.data)) ?? []) ids.add(id);
       }
       if (input.soundtrack?.type === 'asset') ids.add(input.soundtrack.assetId);
       return [...ids];
