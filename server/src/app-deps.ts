@@ -23,6 +23,8 @@ export interface AppDeps {
   workerRunning: (() => boolean) | null;
   /** The company `default` stands for in local_trusted mode (null in authenticated mode). */
   defaultCompanyId: string | null;
+  /** True once at least one validation process has loaded (inputs can be checked). */
+  checkersReady: () => boolean;
   /** True once the process has begun to stop: /api/ready answers 503 while it drains. */
   draining: () => boolean;
 }

@@ -174,7 +174,9 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         queueTimeoutMs: 30_000,
       });
       stops.push(() => validation.close());
-      validation.warm().catch((err) => log.error({ err: String(err) }, 'validation processes failed to start'));
+      // Ready means inputs can be checked: wait for the checkers (well under a second each; the
+      // renderers' libraries load on first use). If they cannot start, /api/ready says so.
+      const warming = validation.warm().catch((err) => log.error({ err: String(err) }, 'validation processes failed to start'));
       const hub: EventHub = createEventHub({ database, onError: (err) => log.warn({ err: String(err) }, 'event hub error') });
       await hub.start();
       stops.push(() => hub.stop());
@@ -198,6 +200,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         uploads: uploadService({ pool: database.pool, storage, validation, maxUploadBytes: config.maxUploadBytes, baseUrl: config.publicUrl }),
         workerRunning: w ? () => w.running() : null,
         draining: () => draining,
+        checkersReady: () => validation.ready(),
         defaultCompanyId,
       }, log);
       stops.push(async () => {
@@ -205,6 +208,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         a.server.closeAllConnections?.();
         await a.close();
       });
+      await warming;
       await a.listen({ host: config.host, port: config.port });
       app = a;
       const addr = a.server.address();

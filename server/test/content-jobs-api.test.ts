@@ -148,7 +148,7 @@ describe('companies, renderers, health', () => {
     expect((await kiln.api('GET', '/api/health')).body).toEqual({ status: 'ok' });
     const ready = await kiln.api('GET', '/api/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ database: true, migrations: true, worker: true });
+    expect(ready.body.checks).toEqual({ database: true, migrations: true, worker: true, inputCheckers: true });
   });
 
   it('unknown routes answer JSON 404', async () => {

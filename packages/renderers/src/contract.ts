@@ -51,8 +51,8 @@ export interface Renderer<Input = unknown> {
   description: string;
   /** Validates (and defaults) the job's `input`; exposed as JSON Schema by `GET /api/renderers`. */
   inputSchema: ZodType<Input>;
-  /** A working input, shown to users and exercised by tests. */
-  example: Input;
+  /** A working input as a caller sends it (defaults may be left out), shown to users and exercised by tests. */
+  example: unknown;
   /** Asset ids the input refers to; the API checks they belong to the company before queueing. */
   assetRefs?(input: Input): string[] | Promise<string[]>;
   /** Checks that need more than the schema (e.g. compiling a chart spec); throw RenderError. */

@@ -6,7 +6,8 @@ export interface RendererMeta<Input> {
   kind: string;
   description: string;
   inputSchema: ZodType<Input>;
-  example: Input;
+  /** A working input as a caller sends it (defaults may be left out). */
+  example: unknown;
 }
 
 /**

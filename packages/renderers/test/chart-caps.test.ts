@@ -319,7 +319,7 @@ describe('chart caps: typical charts are accepted', () => {
   });
 
   it('the renderer example', () => {
-    expect(() => chartRenderer.preflight!(chartRenderer.example)).not.toThrow();
+    expect(() => chartRenderer.preflight!(chartRenderer.inputSchema.parse(chartRenderer.example))).not.toThrow();
   });
 
   it('renders the faceted and geoshape charts', async () => {

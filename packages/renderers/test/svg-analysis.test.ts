@@ -389,11 +389,11 @@ describe('svg analysis: embedded images', () => {
 
 describe('svg analysis: real documents are accepted', () => {
   it('accepts the video example scenes, a chart and an illustration with defs, clips and a shadow', async () => {
-    for (const scene of videoRenderer.example.scenes) {
+    for (const scene of videoRenderer.inputSchema.parse(videoRenderer.example).scenes) {
       if (scene.visual.type === 'svg') analyseSvg(scene.visual.svg, { path: PATH, width: 1280 });
     }
     const run = await newRun();
-    await chartRenderer.render(chartRenderer.inputSchema.parse({ ...chartRenderer.example, format: 'svg' }), run.ctx);
+    await chartRenderer.render(chartRenderer.inputSchema.parse({ ...(chartRenderer.example as object), format: 'svg' }), run.ctx);
     await run.settled();
     const { readFile } = await import('node:fs/promises');
     const chartSvg = await readFile(run.outputFor('primary')!.path, 'utf8');

@@ -273,11 +273,16 @@ describe('video renderer', () => {
     await expect(
       preflight({ scenes: [{ visual: { type: 'svg', svg: '<svg xmlns="http://www.w3.org/2000/svg"><image href="/etc/passwd"/></svg>' } }] }),
     ).rejects.toMatchObject({ code: 'validation_failed' });
-    const badCard = await preflight({ scenes: [{ visual: solidSvg('#000') }, { visual: { type: 'card', card: { subtitle: 'no title' } } }] }).catch(
+    // A card is typed in the video's own schema: a missing title is refused there, with its path.
+    const badCard = videoRenderer.inputSchema.safeParse({ scenes: [{ visual: solidSvg('#000') }, { visual: { type: 'card', card: { subtitle: 'no title' } } }] });
+    expect(badCard.success).toBe(false);
+    expect(badCard.error!.issues[0]!.path).toEqual(['scenes', 1, 'visual', 'card', 'title']);
+    // What only the card renderer can tell (text that cannot fit) is still found by preflight.
+    const tooLong = await preflight({ scenes: [{ visual: { type: 'card', card: { title: 'W'.repeat(200), size: { width: 64, height: 64 } } } }] }).catch(
       (e: RenderError) => e,
     );
-    expect(badCard).toMatchObject({ code: 'validation_failed' });
-    expect(JSON.stringify((badCard as RenderError).options.details)).toContain('"scenes",1,"visual","card"');
+    expect(tooLong).toMatchObject({ code: 'validation_failed' });
+    expect(JSON.stringify((tooLong as RenderError).options.details)).toContain('"scenes",0,"visual","card"');
   });
 
   it('lists every referenced asset for the company check', async () => {

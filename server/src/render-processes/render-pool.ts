@@ -45,6 +45,7 @@ export function createRenderPool(options: RenderPoolOptions) {
     warm: () => pool.warm(),
     close: () => pool.close(),
     size: () => pool.size(),
+    readyCount: () => pool.readyCount(),
   };
 }
 
@@ -52,7 +53,12 @@ export type RenderPool = ReturnType<typeof createRenderPool>;
 
 /** One render in a process of `pool`, with outputs, asset reads, progress and abort wired to `hooks`. */
 export async function runInPool(pool: ProcessPool, kind: string, input: unknown, tmpDir: string, hooks: RenderHooks): Promise<RenderResult | null> {
-  const proc = await pool.acquire();
+  // A job aborted while it waits for a process (they may still be starting) stops waiting.
+  const proc = await pool.acquire(hooks.signal);
+  if (hooks.signal.aborted) {
+    pool.release(proc);
+    throw hooks.signal.reason;
+  }
   const { child } = proc;
   const outputs = new Map<number, Writable>();
   const sources = new Map<number, Readable>();
@@ -143,9 +149,10 @@ export async function runInPool(pool: ProcessPool, kind: string, input: unknown,
         }
       };
       child.on('message', onMessage);
-      hooks.signal.addEventListener('abort', onAbort, { once: true });
-      if (hooks.signal.aborted) onAbort();
+      // The render first, then the abort listener: a render process ignores an abort that comes
+      // before its render (there is nothing to abort yet), then would run the render anyway.
       proc.send({ type: 'render', kind, input, tmpDir });
+      hooks.signal.addEventListener('abort', onAbort, { once: true });
       detach = () => {
         child.off('message', onMessage);
         hooks.signal.removeEventListener('abort', onAbort);

@@ -127,7 +127,7 @@ export function createValidationPool(options: ValidationPoolOptions) {
     }
   }
 
-  return { validate, inspectUpload, warm: () => pool.warm(), close: () => pool.close() };
+  return { validate, inspectUpload, warm: () => pool.warm(), close: () => pool.close(), ready: () => pool.readyCount() > 0 };
 }
 
 function refused(message: string): ValidationOutcome {

@@ -19,6 +19,7 @@ export function healthRoutes(deps: AppDeps) {
         checks.migrations = false;
       }
       if (deps.workerRunning) checks.worker = deps.workerRunning();
+      checks.inputCheckers = deps.checkersReady();
       const ready = Object.values(checks).every(Boolean);
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
     });

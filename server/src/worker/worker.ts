@@ -197,11 +197,12 @@ export function createWorker(opts: WorkerOptions): Worker {
   return {
     id,
     async start() {
-      // Processes load every renderer (about a second each on 2 cores); do it beside start-up.
-      // A job claimed meanwhile simply waits for its process to be ready.
-      renderPool.warm().catch((err) => log.error({ err: String(err) }, 'render processes failed to start'));
+      // Render processes start beside the connection (under a second each: renderers load their
+      // libraries on first use); the worker counts as running once one is ready.
+      const warming = renderPool.warm().catch((err) => log.error({ err: String(err) }, 'render processes failed to start'));
       try {
         await connection.open();
+        await warming;
       } catch (err) {
         await renderPool.close();
         await pool.end().catch(() => undefined);
@@ -228,7 +229,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       await connection.close();
       await pool.end().catch(() => undefined);
     },
-    running: () => started && !stopping && connection.connected(),
+    // Ready to work: connected with the lock held, and at least one render process loaded.
+    running: () => started && !stopping && connection.connected() && renderPool.readyCount() > 0,
     activeJobIds: () => [...active.keys()],
   };
 }

@@ -1,7 +1,8 @@
 import { videoInputSchema, type VideoInput, MAX_VIDEO_DURATION_MS } from '@kiln/shared';
+import type { z } from 'zod';
 import type { RendererMeta } from '../lazy-renderer.js';
 
-const EXAMPLE: VideoInput = {
+const EXAMPLE: z.input<typeof videoInputSchema> = {
   resolution: '720p',
   fps: 30,
   format: 'mp4',

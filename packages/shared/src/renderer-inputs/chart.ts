@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hexColorSchema } from './image.js';
+import { about } from './about.js';
 
 export const CHART_FORMATS = ['svg', 'png'] as const;
 export const CHART_DATA_FORMATS = ['csv', 'tsv', 'json'] as const;
@@ -59,27 +60,32 @@ export const MAX_CHART_SCALE = 4;
  */
 export const chartInputSchema = z
   .object({
-    /** A Vega-Lite (v6) specification, as JSON. */
-    spec: z
-      .record(z.string(), z.unknown())
-      .describe(
-        'A Vega-Lite (v6) specification. Refused at submit when over a cap: ' +
-          `${MAX_CHART_ROWS} rows drawn in all (inline, generated and added by transforms, counted per view), ` +
-          `${MAX_CHART_VIEWS} views, ${MAX_CHART_FACET_CELLS} facet cells × views, ${MAX_CHART_SIDE} units a side, ` +
-          `${MAX_CHART_BINS} bins, tickCount ${MAX_CHART_TICKS}, ${MAX_CHART_SPEC_DEPTH} levels of nesting, ` +
-          `format/pad width ${MAX_CHART_PAD_WIDTH}, sequence() ${MAX_CHART_EXPRESSION_SEQUENCE} numbers, ` +
-          `projection scale ${MAX_CHART_PROJECTION_SCALE} and precision ≥ ${MIN_CHART_PROJECTION_PRECISION}, ` +
-          `${MAX_CHART_TRANSFORM_WORK} steps of work per loess/density/regression/window transform. ` +
-          'Parameters that multiply work must be numbers (not signals or expressions).',
-      ),
-    dataAssetId: z.string().uuid().optional(),
-    /** How to read the data asset; by default taken from its content type. */
-    dataFormat: z.enum(CHART_DATA_FORMATS).optional(),
-    format: z.enum(CHART_FORMATS).default('png'),
-    /** Pixels per SVG unit for PNG output (2 = sharp on high-density screens). */
-    scale: z.number().min(0.5).max(MAX_CHART_SCALE).default(2),
-    /** Overrides the spec's background colour. */
-    background: hexColorSchema.optional(),
+    spec: about(
+      z.record(z.string(), z.unknown()),
+      'Vega-Lite spec',
+      'A Vega-Lite (v6) specification, as JSON, with data inline (data.values) unless dataAssetId is given. Nothing is fetched: url and href are refused. ' +
+        'Refused at submit when over a cap: ' +
+        `${MAX_CHART_ROWS} rows drawn in all (inline, generated and added by transforms, counted per view), ` +
+        `${MAX_CHART_VIEWS} views, ${MAX_CHART_FACET_CELLS} facet cells × views, ${MAX_CHART_SIDE} units a side, ` +
+        `${MAX_CHART_BINS} bins, tickCount ${MAX_CHART_TICKS}, ${MAX_CHART_SPEC_DEPTH} levels of nesting, ` +
+        `format/pad width ${MAX_CHART_PAD_WIDTH}, sequence() ${MAX_CHART_EXPRESSION_SEQUENCE} numbers, ` +
+        `projection scale ${MAX_CHART_PROJECTION_SCALE} and precision ≥ ${MIN_CHART_PROJECTION_PRECISION}, ` +
+        `${MAX_CHART_TRANSFORM_WORK} steps of work per loess/density/regression/window transform. ` +
+        'Parameters that multiply work must be numbers (not signals or expressions).',
+    ),
+    dataAssetId: about(
+      z.string().uuid().optional(),
+      'Data asset',
+      `A CSV, TSV or JSON asset of your company (uploaded or made by a job) whose rows become the spec's data (at most ${MAX_CHART_ROWS} rows); then leave spec.data out.`,
+    ),
+    dataFormat: about(z.enum(CHART_DATA_FORMATS).optional(), 'Data format', "How to read the data asset: csv, tsv or json. Default: from the asset's content type."),
+    format: about(z.enum(CHART_FORMATS).default('png'), 'Format', 'svg (vector) or png.'),
+    scale: about(
+      z.number().min(0.5).max(MAX_CHART_SCALE).default(2),
+      'Scale',
+      `Pixels per SVG unit for PNG output (0.5–${MAX_CHART_SCALE}; 2 is sharp on high-density screens).`,
+    ),
+    background: about(hexColorSchema.optional(), 'Background', "A colour (#rrggbb) that replaces the spec's background."),
   })
   .strict();
 export type ChartInput = z.infer<typeof chartInputSchema>;

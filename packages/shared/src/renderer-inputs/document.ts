@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { about } from './about.js';
 
 export const DOCUMENT_FORMATS = ['pdf', 'html'] as const;
 export const PAGE_SIZES = ['A4', 'Letter'] as const;
@@ -54,25 +55,26 @@ const MARKDOWN_DESCRIPTION =
  */
 export const documentInputSchema = z
   .object({
-    markdown: z.string().min(1).max(MAX_MARKDOWN_CHARS).describe(MARKDOWN_DESCRIPTION),
-    format: z.enum(DOCUMENT_FORMATS).default('pdf'),
-    pageSize: z.enum(PAGE_SIZES).default('A4'),
-    orientation: z.enum(['portrait', 'landscape']).default('portrait'),
-    /** Page margins in millimetres. */
-    margins: z
-      .object({
-        top: marginMm.default(20),
-        right: marginMm.default(18),
-        bottom: marginMm.default(20),
-        left: marginMm.default(18),
-      })
-      .strict()
-      .default({ top: 20, right: 18, bottom: 20, left: 18 }),
-    /** PDF title and HTML `<title>`; by default the first level-1 heading. */
-    title: z.string().trim().min(1).max(500).optional(),
-    author: z.string().trim().min(1).max(500).optional(),
-    /** "n / total" centred in the footer of every PDF page. */
-    pageNumbers: z.boolean().default(true),
+    markdown: about(z.string().min(1).max(MAX_MARKDOWN_CHARS), 'Markdown', MARKDOWN_DESCRIPTION),
+    format: about(z.enum(DOCUMENT_FORMATS).default('pdf'), 'Format', 'pdf, or html (one self-contained file).'),
+    pageSize: about(z.enum(PAGE_SIZES).default('A4'), 'Page size', 'A4 or Letter (PDF).'),
+    orientation: about(z.enum(['portrait', 'landscape']).default('portrait'), 'Orientation', 'portrait or landscape (PDF).'),
+    margins: about(
+      z
+        .object({
+          top: about(marginMm.default(20), 'Top', 'Top margin in millimetres (0–80).'),
+          right: about(marginMm.default(18), 'Right', 'Right margin in millimetres (0–80).'),
+          bottom: about(marginMm.default(20), 'Bottom', `Bottom margin in millimetres (0–80; at least ${MIN_BOTTOM_MARGIN_WITH_PAGE_NUMBERS_MM} with page numbers).`),
+          left: about(marginMm.default(18), 'Left', 'Left margin in millimetres (0–80).'),
+        })
+        .strict()
+        .default({ top: 20, right: 18, bottom: 20, left: 18 }),
+      'Margins',
+      'Page margins in millimetres (PDF).',
+    ),
+    title: about(z.string().trim().min(1).max(500).optional(), 'Title', 'PDF title and HTML <title>; default: the first level-1 heading.'),
+    author: about(z.string().trim().min(1).max(500).optional(), 'Author', 'PDF author metadata.'),
+    pageNumbers: about(z.boolean().default(true), 'Page numbers', '"n / total" centred in the footer of every PDF page.'),
   })
   .strict()
   .refine((d) => !d.pageNumbers || d.margins.bottom >= MIN_BOTTOM_MARGIN_WITH_PAGE_NUMBERS_MM, {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_RASTER_PIXELS, MAX_RASTER_SIDE } from '../limits.js';
+import { about } from './about.js';
 
 export const IMAGE_FORMATS = ['png', 'webp', 'jpeg', 'avif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -79,16 +80,31 @@ export const MAX_SVG_USE_LOOKUP_STEPS = 100_000_000;
 export const MAX_SVG_CSS_MATCHES = 20_000_000;
 
 /** `image` in `svg` mode: the caller supplies SVG markup; nothing it references is fetched. */
+const imageFormatSchema = about(
+  z.enum(IMAGE_FORMATS).default('png'),
+  'Format',
+  'png (lossless), webp (small, good quality), jpeg (photos) or avif (smallest, slowest to encode).',
+);
+
 export const imageSvgInputSchema = z
   .object({
     // Optional so that inputs written before `card` existed keep meaning `svg`.
-    mode: z.literal('svg').default('svg'),
-    svg: z.string().min(1).max(MAX_SVG_CHARS),
-    format: z.enum(IMAGE_FORMATS).default('png'),
-    /** Output width in pixels; the height follows the SVG's aspect ratio. */
-    width: z.number().int().min(1).max(MAX_RASTER_SIDE).optional(),
+    mode: about(z.literal('svg').default('svg'), 'Mode', '"svg": draw the SVG markup given in `svg`.'),
+    svg: about(
+      z.string().min(1).max(MAX_SVG_CHARS),
+      'SVG',
+      `SVG markup (at most ${MAX_SVG_CHARS.toLocaleString('en')} characters), drawn with the shipped fonts. It may not reference files or URLs ` +
+        '(inline images as data: URIs). Its size, <use> expansion, depth, filters and other costs are capped at submit.',
+    ),
+    format: imageFormatSchema,
+    width: about(
+      z.number().int().min(1).max(MAX_RASTER_SIDE).optional(),
+      'Width',
+      `Output width in pixels (at most ${MAX_RASTER_SIDE}); the height follows the SVG's aspect ratio. Default: the SVG's own size.`,
+    ),
   })
-  .strict();
+  .strict()
+  .meta({ title: 'SVG image' });
 
 /** Named canvas sizes: Open Graph / link previews, square posts, full-screen stories. */
 export const CARD_SIZE_PRESETS = {
@@ -100,43 +116,75 @@ export type CardSizePreset = keyof typeof CARD_SIZE_PRESETS;
 
 export const DEFAULT_CARD_THEME = { background: '#0f172a', text: '#f8fafc', accent: '#38bdf8' } as const;
 
+const cardSizeSchema = z.union([
+  about(
+    z.enum(Object.keys(CARD_SIZE_PRESETS) as [CardSizePreset, ...CardSizePreset[]]),
+    'Preset',
+    'og: 1200×630 (link previews), square: 1080×1080, story: 1080×1920.',
+  ),
+  z
+    .object({
+      width: about(z.number().int().min(64).max(4096), 'Width', 'Canvas width in pixels (64–4096).'),
+      height: about(z.number().int().min(64).max(4096), 'Height', 'Canvas height in pixels (64–4096).'),
+    })
+    .strict()
+    .meta({ title: 'Custom size' }),
+]);
+
+/**
+ * The fields of a title card (everything but `mode` and `format`): shared by the `image` kind's
+ * card mode and by video scenes, whose JSON Schema refers to this one definition.
+ */
+export const imageCardFieldsSchema = z
+  .object({
+    title: about(z.string().trim().min(1).max(200), 'Title', 'The headline (1–200 characters); wraps and shrinks to fit.'),
+    subtitle: about(z.string().trim().max(300).optional(), 'Subtitle', 'A line under the title (at most 300 characters).'),
+    body: about(z.string().trim().max(2000).optional(), 'Body', 'Body text under the subtitle (at most 2000 characters); shrinks to fit.'),
+    size: about(
+      cardSizeSchema.optional(),
+      'Size',
+      'A preset name or {width, height} in pixels. Default: og (1200×630) for an image; the video frame for a scene.',
+    ),
+    theme: about(
+      z
+        .object({
+          background: about(hexColorSchema.default(DEFAULT_CARD_THEME.background), 'Background', 'Canvas colour, #rgb, #rrggbb or #rrggbbaa.'),
+          text: about(hexColorSchema.default(DEFAULT_CARD_THEME.text), 'Text', 'Title and body colour.'),
+          accent: about(hexColorSchema.default(DEFAULT_CARD_THEME.accent), 'Accent', 'Colour of the accent bar and the subtitle.'),
+        })
+        .strict()
+        .default({ ...DEFAULT_CARD_THEME }),
+      'Theme',
+      'Colours of the card.',
+    ),
+    align: about(z.enum(['left', 'center']).default('left'), 'Alignment', 'left or center.'),
+    logoAssetId: about(z.string().uuid().optional(), 'Logo', 'An image asset of your company (uploaded or made by a job), drawn in the top corner.'),
+    backgroundAssetId: about(
+      z.string().uuid().optional(),
+      'Background image',
+      'An image asset of your company, cropped to cover the canvas under the text.',
+    ),
+    backgroundOverlay: about(
+      z.number().min(0).max(1).default(0.55),
+      'Background overlay',
+      'Opacity (0–1) of the theme background laid over a background image, so text stays legible.',
+    ),
+  })
+  .strict();
+
 /**
  * `image` in `card` mode: a title card laid out by Kiln. Text wraps and shrinks to fit the canvas;
  * if it cannot fit even at the smallest size, the job fails rather than cutting text off.
  */
 export const imageCardInputSchema = z
-  .object({
-    mode: z.literal('card'),
-    title: z.string().trim().min(1).max(200),
-    subtitle: z.string().trim().max(300).optional(),
-    body: z.string().trim().max(2000).optional(),
-    /** A preset name, or an explicit canvas in pixels. */
-    size: z
-      .union([
-        z.enum(Object.keys(CARD_SIZE_PRESETS) as [CardSizePreset, ...CardSizePreset[]]),
-        z
-          .object({ width: z.number().int().min(64).max(4096), height: z.number().int().min(64).max(4096) })
-          .strict(),
-      ])
-      .default('og'),
-    theme: z
-      .object({
-        background: hexColorSchema.default(DEFAULT_CARD_THEME.background),
-        text: hexColorSchema.default(DEFAULT_CARD_THEME.text),
-        accent: hexColorSchema.default(DEFAULT_CARD_THEME.accent),
-      })
-      .strict()
-      .default({ ...DEFAULT_CARD_THEME }),
-    align: z.enum(['left', 'center']).default('left'),
-    /** An image asset of the same company, drawn in the top corner. */
-    logoAssetId: z.string().uuid().optional(),
-    /** An image asset of the same company, cropped to cover the canvas. */
-    backgroundAssetId: z.string().uuid().optional(),
-    /** Opacity of the theme background laid over a background image, so text stays legible. */
-    backgroundOverlay: z.number().min(0).max(1).default(0.55),
-    format: z.enum(IMAGE_FORMATS).default('png'),
+  .object({ mode: about(z.literal('card'), 'Mode', '"card": a title card laid out by Kiln from the fields below.') })
+  .extend(imageCardFieldsSchema.shape)
+  .extend({
+    size: about(cardSizeSchema.default('og'), 'Size', 'A preset name or {width, height} in pixels (default og, 1200×630).'),
+    format: imageFormatSchema,
   })
-  .strict();
+  .strict()
+  .meta({ title: 'Title card' });
 
 export const imageInputSchema = z.discriminatedUnion('mode', [imageSvgInputSchema, imageCardInputSchema]);
 export type ImageInput = z.infer<typeof imageInputSchema>;

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { about } from './about.js';
+import { imageCardFieldsSchema } from './image.js';
+import { chartInputSchema } from './chart.js';
 import { MAX_SVG_CHARS } from './image.js';
 import { speechVoiceSchema } from './speech.js';
 
@@ -32,18 +35,35 @@ const evenDimension = z
   .max(3840)
   .refine((n) => n % 2 === 0, 'must be even (4:2:0 video needs even dimensions)');
 
-const assetId = z.string().min(1).max(200);
+const assetIdOf = (what: string) => about(z.string().min(1).max(200), 'Asset', `An asset of your company (uploaded or made by a job): ${what}.`);
+
+/** The card and chart a scene may show: the `image` kind's card fields and the `chart` kind's input, one definition each. */
+export const videoSceneCardSchema = imageCardFieldsSchema.meta({
+  id: 'ImageCardFields',
+  title: 'Card',
+  description: "A title card, as the image kind's card mode takes it (without mode and format); laid out for the video's frame unless it has a size.",
+});
+export const videoSceneChartSchema = chartInputSchema.meta({
+  id: 'ChartInputFields',
+  title: 'Chart',
+  description: "A chart, as the chart kind takes it; drawn as PNG and sized for the frame when its spec leaves the size open.",
+});
 
 /**
- * A scene's picture. `card` and `chart` are inputs of the `image` renderer's card mode and of the
- * `chart` renderer; they are checked against those renderers' own schemas when the job is
- * submitted, and rendered to fit the frame (their `format`/size fields are set by the video).
+ * A scene's picture: an image (or SVG) asset, inline SVG, a title card or a chart. Cards and
+ * charts are checked against their own kinds' schemas and checks when the job is submitted.
  */
 export const videoSceneVisualSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('asset'), assetId }).strict(),
-  z.object({ type: z.literal('svg'), svg: z.string().min(1).max(MAX_SVG_CHARS) }).strict(),
-  z.object({ type: z.literal('card'), card: z.record(z.string(), z.unknown()) }).strict(),
-  z.object({ type: z.literal('chart'), chart: z.record(z.string(), z.unknown()) }).strict(),
+  z.object({ type: about(z.literal('asset'), 'Type', 'An image asset.'), assetId: assetIdOf('an image or SVG, fitted to the frame') }).strict().meta({ title: 'Image asset' }),
+  z
+    .object({
+      type: about(z.literal('svg'), 'Type', 'Inline SVG.'),
+      svg: about(z.string().min(1).max(MAX_SVG_CHARS), 'SVG', 'SVG markup, drawn at the frame width with the same caps as the image kind.'),
+    })
+    .strict()
+    .meta({ title: 'SVG' }),
+  z.object({ type: about(z.literal('card'), 'Type', 'A title card.'), card: videoSceneCardSchema }).strict().meta({ title: 'Card' }),
+  z.object({ type: about(z.literal('chart'), 'Type', 'A chart.'), chart: videoSceneChartSchema }).strict().meta({ title: 'Chart' }),
 ]);
 
 /**
@@ -55,30 +75,36 @@ export const videoSceneVisualSchema = z.discriminatedUnion('type', [
  */
 export const videoSceneSchema = z
   .object({
-    visual: videoSceneVisualSchema,
-    durationMs: z.number().int().min(100).max(120_000).default(3000),
-    /** Burnt into the bottom of the frame with the shipped font; wraps to fit. */
-    caption: z.string().min(1).max(500).optional(),
-    /** `contain` letterboxes on `background`; `cover` fills the frame and crops. */
-    fit: z.enum(['contain', 'cover']).default('contain'),
-    transition: z.enum(VIDEO_TRANSITIONS).default('cut'),
-    transitionMs: z.number().int().min(40).max(5000).default(500),
+    visual: about(videoSceneVisualSchema, 'Picture', 'What the scene shows: an image asset, SVG, a card or a chart.'),
+    durationMs: about(z.number().int().min(100).max(120_000).default(3000), 'Duration', 'How long the scene lasts, in milliseconds (100–120,000).'),
+    caption: about(z.string().min(1).max(500).optional(), 'Caption', 'Text burnt into the bottom of the frame with the shipped font; wraps to fit.'),
+    fit: about(z.enum(['contain', 'cover']).default('contain'), 'Fit', 'contain: letterbox on the background colour; cover: fill the frame and crop.'),
+    transition: about(
+      z.enum(VIDEO_TRANSITIONS).default('cut'),
+      'Transition',
+      'Into the next scene: cut, fade or slide; it plays over the start of the next scene, so the length does not change.',
+    ),
+    transitionMs: about(z.number().int().min(40).max(5000).default(500), 'Transition length', 'Milliseconds (40–5000); at most the next scene’s duration.'),
   })
-  .strict();
+  .strict()
+  .meta({ title: 'Scene' });
 
 export const videoSoundtrackSchema = z.discriminatedUnion('type', [
   /** Text spoken over the video with espeak-ng, as the `speech` renderer does. */
-  speechVoiceSchema.extend({ type: z.literal('narration') }).strict(),
+  speechVoiceSchema
+    .extend({ type: about(z.literal('narration'), 'Type', 'Text spoken over the video with espeak-ng.') })
+    .strict()
+    .meta({ title: 'Narration' }),
   /** An earlier audio (or video) asset of the same company; its first audio stream is used. */
   z
     .object({
-      type: z.literal('asset'),
-      assetId,
-      volume: z.number().min(0).max(2).default(1),
-      /** Repeat the audio until the video ends (otherwise it plays once, then silence). */
-      loop: z.boolean().default(false),
+      type: about(z.literal('asset'), 'Type', 'An audio (or video) asset; its first audio stream is used.'),
+      assetId: assetIdOf('audio or video'),
+      volume: about(z.number().min(0).max(2).default(1), 'Volume', '0 (silent) to 2 (double); 1 as recorded.'),
+      loop: about(z.boolean().default(false), 'Loop', 'Repeat the audio until the video ends (otherwise it plays once, then silence).'),
     })
-    .strict(),
+    .strict()
+    .meta({ title: 'Audio asset' }),
 ]);
 
 /**
@@ -87,20 +113,47 @@ export const videoSoundtrackSchema = z.discriminatedUnion('type', [
  */
 export const videoInputSchema = z
   .object({
-    resolution: z
-      .union([z.enum(Object.keys(VIDEO_RESOLUTION_PRESETS) as [VideoResolutionPreset, ...VideoResolutionPreset[]]), z.object({ width: evenDimension, height: evenDimension }).strict()])
-      .default('720p'),
-    fps: z.number().int().min(1).max(60).default(30),
-    format: z.enum(VIDEO_FORMATS).default('mp4'),
-    /** Encoder effort: `draft` is fastest and largest, `high` slowest and smallest for its quality. */
-    quality: z.enum(VIDEO_QUALITIES).default('standard'),
-    /** Fills letterboxed areas and shows through transparent pictures. */
-    background: z
-      .string()
-      .regex(/^#[0-9a-f]{6}$/i, 'a colour as #rrggbb')
-      .default('#000000'),
-    scenes: z.array(videoSceneSchema).min(1).max(MAX_VIDEO_SCENES),
-    soundtrack: videoSoundtrackSchema.optional(),
+    resolution: about(
+      z
+        .union([
+          about(
+            z.enum(Object.keys(VIDEO_RESOLUTION_PRESETS) as [VideoResolutionPreset, ...VideoResolutionPreset[]]),
+            'Preset',
+            '720p (1280×720), 1080p (1920×1080), square (1080×1080) or vertical (1080×1920).',
+          ),
+          z
+            .object({
+              width: about(evenDimension, 'Width', 'Frame width in pixels (16–3840, even).'),
+              height: about(evenDimension, 'Height', 'Frame height in pixels (16–3840, even).'),
+            })
+            .strict()
+            .meta({ title: 'Custom size' }),
+        ])
+        .default('720p'),
+      'Resolution',
+      'A preset or {width, height}. With fps and the length, at most 1080p at 30 fps for 10 minutes of pixels.',
+    ),
+    fps: about(z.number().int().min(1).max(60).default(30), 'Frame rate', 'Frames per second (1–60).'),
+    format: about(z.enum(VIDEO_FORMATS).default('mp4'), 'Format', 'mp4 (H.264 + AAC, plays everywhere) or webm (VP9 + Opus).'),
+    quality: about(
+      z.enum(VIDEO_QUALITIES).default('standard'),
+      'Quality',
+      'Encoder effort: draft is fastest and largest, high slowest and smallest for its quality.',
+    ),
+    background: about(
+      z
+        .string()
+        .regex(/^#[0-9a-f]{6}$/i, 'a colour as #rrggbb')
+        .default('#000000'),
+      'Background',
+      'Fills letterboxed areas and shows through transparent pictures (#rrggbb).',
+    ),
+    scenes: about(
+      z.array(videoSceneSchema).min(1).max(MAX_VIDEO_SCENES),
+      'Scenes',
+      `1–${MAX_VIDEO_SCENES} scenes, shown one after another; the video lasts the sum of their durations (at most ${MAX_VIDEO_DURATION_MS / 60000} minutes).`,
+    ),
+    soundtrack: about(videoSoundtrackSchema.optional(), 'Soundtrack', 'Narration (text spoken by espeak-ng) or an audio asset; cut at the video’s end.'),
   })
   .strict()
   .superRefine((input, issue) => {

@@ -1,5 +1,6 @@
 import { TERMINAL_EVENT_TYPES } from '@kiln/shared';
 import type { Queryable } from '../jobs/job-row.js';
+import { retryThroughOutage } from '../../db/database-errors.js';
 import type { SseStream } from '../../http/sse-stream.js';
 import type { EventHub } from './event-hub.js';
 import {
@@ -8,6 +9,14 @@ import {
 } from './event-store.js';
 
 const REPLAY_PAGE = 1000;
+/** How long an open stream waits for the database to come back before it gives up (and closes). */
+const REPLAY_PATIENCE_MS = 60_000;
+
+function closedSignal(sse: SseStream): AbortSignal {
+  const controller = new AbortController();
+  sse.onClose(() => controller.abort());
+  return controller.signal;
+}
 
 /** Where a stream starts: everything (a job's stream), after an event id (resume), or now (live only). */
 export type StreamStart = { from: 'beginning' } | { from: 'after'; eventId: string } | { from: 'now' };
@@ -50,17 +59,24 @@ export async function streamEvents(o: EventStreamOptions): Promise<void> {
   });
   o.sse.onClose(unsubscribe);
 
+  // A stream that opened keeps trying through a database outage (its client would otherwise see
+  // a stream end with no terminal event); the client's own reconnect covers longer ones.
+  const read = <T>(fn: () => Promise<T>) => retryThroughOutage(fn, { deadline: Date.now() + REPLAY_PATIENCE_MS, signal: closedSignal(o.sse) });
   try {
-    const snapshot = await o.snapshot();
+    const snapshot = await read(o.snapshot);
     o.sse.send({ event: 'snapshot', data: snapshot.data });
-    const horizon = await eventHorizon(o.pool);
+    const horizon = await read(() => eventHorizon(o.pool));
     if (o.start.from === 'now') last = horizonPosition(horizon);
     else if (o.start.from === 'beginning') last = START;
-    else last = (await positionOfEventId(o.pool, o.companyId, o.start.eventId)) ?? horizonPosition(horizon);
+    else {
+      const eventId = o.start.eventId;
+      last = (await read(() => positionOfEventId(o.pool, o.companyId, eventId))) ?? horizonPosition(horizon);
+    }
 
     let after: EventPosition = last;
     while (o.start.from !== 'now' && !o.sse.closed) {
-      const page = await listEventsBetween(o.pool, { companyIds: [o.companyId], jobId: o.jobId, after, horizon, limit: REPLAY_PAGE });
+      const from = after;
+      const page = await read(() => listEventsBetween(o.pool, { companyIds: [o.companyId], jobId: o.jobId, after: from, horizon, limit: REPLAY_PAGE }));
       page.forEach(emit);
       if (page.length < REPLAY_PAGE) break;
       after = positionOf(page[page.length - 1]!);
@@ -72,7 +88,8 @@ export async function streamEvents(o: EventStreamOptions): Promise<void> {
     // client resumed after it (close now), or it is held back above the horizon by an older
     // transaction still open (the hub will deliver it, and that closes the stream).
     if (o.jobId && snapshot.terminal && !o.sse.closed) {
-      const terminal = await terminalEventPosition(o.pool, o.companyId, o.jobId);
+      const jobId = o.jobId;
+      const terminal = await read(() => terminalEventPosition(o.pool, o.companyId, jobId));
       if (!terminal || comparePositions(terminal, last) <= 0) o.sse.close();
     }
   } catch (err) {
