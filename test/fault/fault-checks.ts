@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { filesUnder } from '../../server/test/support/files-under.js';
 import { harnessQuery } from '../harness/postgres-server.js';
@@ -42,8 +42,17 @@ export async function waitAllTerminal(dbUrl: string, timeoutMs: number, ids?: st
 }
 
 export interface EventFacts {
-  /** Jobs with more than one `content_job.running` event for the same attempt. */
+  /**
+   * Jobs claimed while already running: a `content_job.running` event with no `retrying` since
+   * the previous one — two workers were handed the same job at once.
+   */
   runTwiceByEvents: string[];
+  /**
+   * Jobs with more than one `content_job.running` event carrying the same attempt number. Not by
+   * itself a double run: a job that loses its worker a second time gets that attempt back
+   * (decideSettlement), so its next claim repeats the number after a `retrying`.
+   */
+  sameAttemptRunning: string[];
   /** Terminal jobs whose number of terminal events is not exactly one. */
   wrongTerminalEventCount: { jobId: string; n: number }[];
   /** Jobs that went back to the queue at least once, by the error code of their retry. */
@@ -53,12 +62,29 @@ export interface EventFacts {
 export async function readEventFacts(dbUrl: string, ids?: string[]): Promise<EventFacts> {
   const filter = ids ? 'AND job_id = ANY($1::uuid[])' : '';
   const values = ids ? [ids] : [];
-  const twice = await harnessQuery<{ jobId: string }>(
+  const lifecycle = await harnessQuery<{ jobId: string; type: string; attempt: string | null }>(
     dbUrl,
-    `SELECT job_id AS "jobId" FROM content_job_events WHERE type = 'content_job.running' ${filter}
-     GROUP BY job_id, payload->>'attempt' HAVING count(*) > 1`,
+    `SELECT job_id AS "jobId", type, payload->>'attempt' AS attempt FROM content_job_events
+     WHERE type IN ('content_job.running', 'content_job.retrying') ${filter}
+     ORDER BY id`, // one job's transitions are serialised by its row lock: its event ids follow commit order
     values,
   );
+  const running = new Set<string>();
+  const claimedWhileRunning = new Set<string>();
+  const attemptsSeen = new Map<string, Set<string | null>>();
+  const sameAttempt = new Set<string>();
+  for (const e of lifecycle) {
+    if (e.type === 'content_job.retrying') {
+      running.delete(e.jobId);
+      continue;
+    }
+    if (running.has(e.jobId)) claimedWhileRunning.add(e.jobId);
+    running.add(e.jobId);
+    const seen = attemptsSeen.get(e.jobId) ?? new Set();
+    if (seen.has(e.attempt)) sameAttempt.add(e.jobId);
+    seen.add(e.attempt);
+    attemptsSeen.set(e.jobId, seen);
+  }
   const terminal = await harnessQuery<{ jobId: string; n: number }>(
     dbUrl,
     `SELECT j.id AS "jobId", count(e.id)::int AS n FROM content_jobs j
@@ -74,7 +100,8 @@ export async function readEventFacts(dbUrl: string, ids?: string[]): Promise<Eve
     values,
   );
   return {
-    runTwiceByEvents: [...new Set(twice.map((r) => r.jobId))],
+    runTwiceByEvents: [...claimedWhileRunning],
+    sameAttemptRunning: [...sameAttempt],
     wrongTerminalEventCount: terminal,
     retriedBy: Object.fromEntries(retried.map((r) => [r.code, r.n])),
   };
@@ -96,6 +123,8 @@ export interface StorageFacts {
   files: number;
   /** Finished files under storage/ with no asset row. */
   orphans: string[];
+  /** Their modification times (ms since the epoch), by key. */
+  orphanMtimes: Map<string, number>;
   /** Upload temp files left under storage/.partial (a crash mid-write; the sweeper's to remove). */
   partials: number;
   /** Asset rows whose file is not on disk. */
@@ -109,9 +138,11 @@ export async function readStorageFacts(dbUrl: string, dataDir: string): Promise<
   const partials = all.filter((f) => f.startsWith('.partial/'));
   const files = all.filter((f) => !f.startsWith('.partial/'));
   const keys = new Set((await harnessQuery<{ k: string }>(dbUrl, `SELECT object_key AS k FROM assets WHERE provider = 'local'`)).map((r) => r.k));
+  const orphans = files.filter((f) => !keys.has(f));
   return {
     files: files.length,
-    orphans: files.filter((f) => !keys.has(f)),
+    orphans,
+    orphanMtimes: new Map(orphans.map((f) => [f, statSync(path.join(root, f)).mtimeMs])),
     partials: partials.length,
     missingFiles: [...keys].filter((k) => !existsSync(path.join(root, k))),
   };

@@ -7,6 +7,7 @@ import { killServerUnderLoad } from './scenarios/kill-server-under-load.js';
 import { killWorkerMidEncode } from './scenarios/kill-worker-mid-encode.js';
 import { terminateConnections } from './scenarios/terminate-connections.js';
 import { databaseOutage } from './scenarios/database-outage.js';
+import { streamReplayInterrupted } from './scenarios/stream-replay-interrupted.js';
 import { startTwoApisTwoWorkers } from './topologies.js';
 
 /**
@@ -15,6 +16,8 @@ import { startTwoApisTwoWorkers } from './topologies.js';
  * reports what it counted; the test asserts that no promise was broken.
  */
 const results: ScenarioResult[] = [];
+/** Scenarios that reproduce a known product bug (they run under it.fails). */
+const knownBugs: ScenarioResult[] = [];
 const expectClean = (r: ScenarioResult) => {
   results.push(r);
   expect(r.problems, JSON.stringify(r.details)).toEqual([]);
@@ -24,7 +27,7 @@ const expectClean = (r: ScenarioResult) => {
 };
 
 afterAll(() => {
-  console.log(`fault suite (short form)\n${formatReport(results, allHarnessLeftovers().map((p) => describeProcs([p])))}`);
+  console.log(`fault suite (short form)\n${formatReport([...results, ...knownBugs], allHarnessLeftovers().map((p) => describeProcs([p])))}`);
 });
 
 describe.sequential('fault suite, short form', () => {
@@ -52,6 +55,16 @@ describe.sequential('fault suite, short form', () => {
       const r = await terminateConnections(cluster!, SHORT.terminate);
       expectClean(r);
       expect(r.streamsLeftOpen).toBe(0);
+    }, 120_000);
+
+    // KNOWN BUG (reported): a job stream whose replay query loses its connection is closed with
+    // only its snapshot — no terminal event, no error event — while a live stream survives the same
+    // fault. server/src/services/events/event-stream.ts: streamEvents' catch closes the stream
+    // (events-routes.ts logs "event stream failed"). Remove `.fails` once that is fixed.
+    it.fails('(c2) a stream whose replay loses its connection still ends with its terminal event', async () => {
+      const r = await streamReplayInterrupted(cluster!);
+      knownBugs.push(r);
+      expect(r.problems).toEqual([]);
     }, 120_000);
 
     it('(d) PostgreSQL stopped for 10 s: 503 with Retry-After meanwhile, then everything recovers', async () => {

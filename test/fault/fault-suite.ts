@@ -5,6 +5,7 @@ import { killServerUnderLoad, type KillServerOptions } from './scenarios/kill-se
 import { killWorkerMidEncode, type KillWorkerOptions } from './scenarios/kill-worker-mid-encode.js';
 import { terminateConnections, type TerminateOptions } from './scenarios/terminate-connections.js';
 import { databaseOutage, type OutageOptions } from './scenarios/database-outage.js';
+import { streamReplayInterrupted } from './scenarios/stream-replay-interrupted.js';
 import { startTwoApisTwoWorkers } from './topologies.js';
 
 /**
@@ -22,7 +23,7 @@ export interface FaultProfile {
 
 export const SHORT: FaultProfile = {
   name: 'short',
-  killServer: { clients: 16, loadSeconds: 5, kills: 1, jobMs: 200, pauseMs: 400, imageEvery: 5, settleSeconds: 60, survivorBoundMs: 10_000 },
+  killServer: { clients: 16, loadSeconds: 5, kills: 1, jobMs: 200, pauseMs: 400, imageEvery: 5, settleSeconds: 60, crashWindowMs: 5000, survivorBoundMs: 10_000 },
   killWorker: { videoSeconds: 18, survivorBoundMs: 10_000, settleSeconds: 120 },
   terminate: { jobs: 6, jobMs: 2500, streams: 6, rounds: 1, gapMs: 1500, settleSeconds: 60 },
   outage: { outages: [10], jobs: 6, jobMs: 3000, streams: 4, probeEveryMs: 2000, answerBoundMs: 15_000, settleSeconds: 60 },
@@ -30,13 +31,13 @@ export const SHORT: FaultProfile = {
 
 export const LONG: FaultProfile = {
   name: 'long',
-  killServer: { clients: 16, loadSeconds: 30, kills: 2, jobMs: 300, pauseMs: 300, imageEvery: 4, settleSeconds: 60, survivorBoundMs: 10_000 },
+  killServer: { clients: 16, loadSeconds: 30, kills: 2, jobMs: 300, pauseMs: 300, imageEvery: 4, settleSeconds: 90, crashWindowMs: 5000, survivorBoundMs: 10_000 },
   killWorker: { videoSeconds: 36, survivorBoundMs: 10_000, settleSeconds: 180 },
   terminate: { jobs: 16, jobMs: 5000, streams: 12, rounds: 3, gapMs: 1500, settleSeconds: 90 },
   outage: { outages: [10, 30], jobs: 10, jobMs: 6000, streams: 8, probeEveryMs: 1500, answerBoundMs: 15_000, settleSeconds: 90 },
 };
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'd';
+export type ScenarioId = 'a' | 'b' | 'c' | 'c2' | 'd';
 
 /**
  * Runs the chosen scenarios in order: (a) on a `kiln serve` of its own, (b)–(d) on one shared
@@ -45,7 +46,7 @@ export type ScenarioId = 'a' | 'b' | 'c' | 'd';
  */
 export async function runFaultSuite(
   profile: FaultProfile,
-  only: ScenarioId[] = ['a', 'b', 'c', 'd'],
+  only: ScenarioId[] = ['a', 'b', 'c', 'c2', 'd'],
   onResult: (r: ScenarioResult) => void = () => undefined,
 ): Promise<{ results: ScenarioResult[]; leftovers: string[] }> {
   const results: ScenarioResult[] = [];
@@ -60,6 +61,7 @@ export async function runFaultSuite(
     try {
       if (only.includes('b')) done(await killWorkerMidEncode(cluster, profile.killWorker));
       if (only.includes('c')) done(await terminateConnections(cluster, profile.terminate));
+      if (only.includes('c2')) done(await streamReplayInterrupted(cluster));
       if (only.includes('d')) done(await databaseOutage(cluster, profile.outage));
       failed = results.some((r) => r.problems.length > 0);
     } finally {

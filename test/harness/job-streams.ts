@@ -27,6 +27,16 @@ export class JobStream {
     return s;
   }
 
+  /**
+   * Resolves once the stream has replayed the job's first event (`content_job.queued`): its
+   * snapshot and replay are done, it is live. Faults injected before that hit the replay, which
+   * is a different path (see the replay scenario).
+   */
+  async waitLive(timeoutMs = 30_000): Promise<void> {
+    if (!this.conn) throw new Error(`stream of ${this.jobId} did not open: ${this.error}`);
+    await this.conn.waitFor((m) => m.event === 'content_job.queued', timeoutMs);
+  }
+
   get messages(): SseMessage[] {
     return this.conn?.messages ?? [];
   }
@@ -73,9 +83,11 @@ export class JobStream {
 export class JobStreams {
   readonly all: JobStream[] = [];
 
-  async open(companyBase: string, jobId: string): Promise<JobStream> {
+  /** Opens a job's stream; with `live`, waits until its replay is done (see JobStream.waitLive). */
+  async open(companyBase: string, jobId: string, options: { live?: boolean } = {}): Promise<JobStream> {
     const s = await JobStream.open(companyBase, jobId);
     this.all.push(s);
+    if (options.live) await s.waitLive();
     return s;
   }
 
@@ -96,6 +108,20 @@ export class JobStreams {
       withRepeats: this.all.filter((s) => s.repeatedIds().length > 0).length,
       withTwoTerminals: this.all.filter((s) => s.terminalEvents().length > 1).length,
     };
+  }
+
+  /** The streams that did not end right after their terminal event, with what they received. */
+  incomplete() {
+    return this.all
+      .filter((s) => !s.endedAfterTerminal)
+      .map((s) => ({
+        jobId: s.jobId,
+        url: s.url,
+        error: s.error,
+        ended: s.ended,
+        openForMs: (s.endedAt ?? Date.now()) - s.openedAt,
+        events: s.messages.filter((m) => m.event !== 'content_job.progress').map((m) => `${m.id ?? '-'}:${m.event}`),
+      }));
   }
 
   closeAll(): void {

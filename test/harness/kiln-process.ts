@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, realpathSync, symlinkSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readProc, type ProcRef } from './proc-table.js';
@@ -60,8 +61,13 @@ export class KilnProcess {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
   constructor(readonly spec: KilnProcessSpec, readonly ctx: RunContext, generation: number) {
+    // TMPDIR tags the process's whole family (render processes keep only PATH, HOME, LANG, TMPDIR,
+    // TZ and NODE_ENV of their parent's environment). It is a symlink to the real temporary
+    // directory, so temporary files — tsx's compile cache above all, without which every
+    // process would compile all of Kiln again — land where they always do.
     const tmpDir = path.join(ctx.runDir, 'tmpdirs', `${spec.name}.${generation}`);
-    mkdirSync(tmpDir, { recursive: true });
+    mkdirSync(path.dirname(tmpDir), { recursive: true });
+    symlinkSync(realpathSync(tmpdir()), tmpDir);
     const args = [KILN_BIN, spec.role === 'worker' ? 'worker' : 'serve', ...(spec.role === 'api' ? ['--no-worker'] : [])];
     const env: Record<string, string> = {
       ...baseEnv(),

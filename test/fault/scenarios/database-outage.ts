@@ -77,7 +77,7 @@ export async function databaseOutage(cluster: KilnCluster, o: OutageOptions): Pr
         }
       }
       allIds.push(...ids);
-      for (let i = 0; i < Math.min(o.streams, ids.length); i++) await streams.open(cluster.companyBase(apis[(i + 1) % 2]!), ids[i]!);
+      for (let i = 0; i < Math.min(o.streams, ids.length); i++) await streams.open(cluster.companyBase(apis[(i + 1) % 2]!), ids[i]!, { live: true });
       const runningAtOutage = await pollUntil('jobs to be running', 60_000, async () => {
         const k = await countRunning(cluster, ids);
         return k >= 2 ? k : undefined;
@@ -177,7 +177,7 @@ export async function databaseOutage(cluster: KilnCluster, o: OutageOptions): Pr
     const open = await streams.waitAllEnded(15_000);
     const tally = streams.tally();
     res.r.streamsLeftOpen = open.length;
-    res.check(tally.endedAfterTerminal === tally.opened, `streams: ${JSON.stringify(tally)}`);
+    res.check(tally.endedAfterTerminal === tally.opened, `streams that did not end with their terminal event: ${JSON.stringify(streams.incomplete())}`);
     const events = await readEventFacts(cluster.databaseUrl, allIds);
     const probe = readLedger(ledger);
     res.r.runTwice = new Set([...events.runTwiceByEvents, ...probe.overlapping.map((t) => jobOfToken.get(t) ?? t)]).size;
@@ -193,6 +193,7 @@ export async function databaseOutage(cluster: KilnCluster, o: OutageOptions): Pr
       outages: rounds,
       answersDuringOutage: probeTally,
       retriedBy: events.retriedBy,
+      sameAttemptRunningAgain: events.sameAttemptRunning.length,
       jobsThatLostAnAttempt: final.jobs.filter((j) => j.attempt > 1 || j.lostAttempts > 0).length,
       renders: probe.renders,
       renderedMoreThanOnce: probe.renderedMoreThanOnce.length,

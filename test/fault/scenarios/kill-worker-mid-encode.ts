@@ -45,7 +45,7 @@ export async function killWorkerMidEncode(cluster: KilnCluster, o: KillWorkerOpt
     if (!res.check(submit.status === 202, `video job not accepted: ${submit.status} ${JSON.stringify(submit.body)}`)) return res.finish();
     res.r.accepted = 1;
     const jobId: string = submit.body.jobId;
-    const stream = await streams.open(cluster.companyBase('api-2'), jobId);
+    const stream = await streams.open(cluster.companyBase('api-2'), jobId, { live: true });
 
     // Mid-encode: the job's stage says so and its worker has an ffmpeg running.
     const target = await pollUntil('the video job to be encoding under ffmpeg', 120_000, async () => {
@@ -125,6 +125,7 @@ export async function killWorkerMidEncode(cluster: KilnCluster, o: KillWorkerOpt
       requeuedSecondsAfterKill: requeue ? (requeue.at - killedAt) / 1000 : null,
       doneSecondsAfterKill: settled.ms / 1000,
       streamFromApi2: c,
+      sameAttemptRunningAgain: events.sameAttemptRunning.length,
       storagePartials: storage.partials,
     });
   } catch (err) {

@@ -42,7 +42,7 @@ export async function terminateConnections(cluster: KilnCluster, o: TerminateOpt
       if (res.check(r.status === 202, `job ${i} not accepted: ${r.status} ${JSON.stringify(r.body)}`)) ids.push(r.body.jobId);
     }
     res.r.accepted = ids.length;
-    for (let i = 0; i < Math.min(o.streams, ids.length); i++) await streams.open(cluster.companyBase(apis[(i + 1) % 2]!), ids[i]!);
+    for (let i = 0; i < Math.min(o.streams, ids.length); i++) await streams.open(cluster.companyBase(apis[(i + 1) % 2]!), ids[i]!, { live: true });
     const runningAtFault = await pollUntil('jobs to be running', 60_000, async () => {
       const n = await countRunning(cluster, ids);
       return n >= Math.min(4, ids.length) ? n : undefined;
@@ -77,7 +77,7 @@ export async function terminateConnections(cluster: KilnCluster, o: TerminateOpt
     const open = await streams.waitAllEnded(15_000);
     const tally = streams.tally();
     res.r.streamsLeftOpen = open.length;
-    res.check(tally.endedAfterTerminal === tally.opened, `streams: ${JSON.stringify(tally)}`);
+    res.check(tally.endedAfterTerminal === tally.opened, `streams that did not end with their terminal event: ${JSON.stringify(streams.incomplete())}`);
 
     const events = await readEventFacts(cluster.databaseUrl, ids);
     const probe = readLedger(ledger);
@@ -102,6 +102,7 @@ export async function terminateConnections(cluster: KilnCluster, o: TerminateOpt
       statuses: settled.jobs.reduce<Record<string, number>>((m, j) => ((m[j.status] = (m[j.status] ?? 0) + 1), m), {}),
       jobsThatLostAnAttempt: settled.jobs.filter((j) => j.attempt > 1 || j.lostAttempts > 0).length,
       retriedBy: events.retriedBy,
+      sameAttemptRunningAgain: events.sameAttemptRunning.length,
       renders: probe.renders,
       renderedMoreThanOnce: probe.renderedMoreThanOnce.length,
       completedTwice: probe.completedTwice.length,
