@@ -5,14 +5,14 @@
  *
  *   npm run chaos                 # long form, every scenario
  *   npm run chaos -- --short      # the short form npm test runs
- *   npm run chaos -- --only b,d   # some scenarios (a, b, c, c2, d)
+ *   npm run chaos -- --only b,d   # some scenarios (a, b, c, c2, d, e)
  */
 import { parseArgs } from 'node:util';
 import { formatReport, LONG, runFaultSuite, SHORT, type ScenarioId } from './fault-suite.js';
 
 const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const profile = values.short ? SHORT : LONG;
-const only = (values.only?.split(',').map((s) => s.trim()) ?? ['a', 'b', 'c', 'c2', 'd']) as ScenarioId[];
+const only = (values.only?.split(',').map((s) => s.trim()) ?? ['a', 'b', 'c', 'c2', 'd', 'e']) as ScenarioId[];
 
 // Ctrl-C: exit through 'exit', where the harness kills what it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));

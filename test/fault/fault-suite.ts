@@ -6,6 +6,7 @@ import { killWorkerMidEncode, type KillWorkerOptions } from './scenarios/kill-wo
 import { terminateConnections, type TerminateOptions } from './scenarios/terminate-connections.js';
 import { databaseOutage, type OutageOptions } from './scenarios/database-outage.js';
 import { streamReplayInterrupted } from './scenarios/stream-replay-interrupted.js';
+import { drainOnSigterm, type DrainOptions } from './scenarios/drain-on-sigterm.js';
 import { startTwoApisTwoWorkers } from './topologies.js';
 
 /**
@@ -19,6 +20,7 @@ export interface FaultProfile {
   killWorker: KillWorkerOptions;
   terminate: TerminateOptions;
   outage: OutageOptions;
+  drain: DrainOptions;
 }
 
 export const SHORT: FaultProfile = {
@@ -27,6 +29,7 @@ export const SHORT: FaultProfile = {
   killWorker: { videoSeconds: 18, survivorBoundMs: 10_000, settleSeconds: 120 },
   terminate: { jobs: 6, jobMs: 2500, streams: 6, rounds: 1, gapMs: 1500, settleSeconds: 60 },
   outage: { outages: [10], jobs: 6, jobMs: 3000, streams: 4, probeEveryMs: 2000, answerBoundMs: 15_000, settleSeconds: 60 },
+  drain: { longJobMs: 30_000, shortJobMs: 3000, graceMs: 8000, settleSeconds: 90 },
 };
 
 export const LONG: FaultProfile = {
@@ -35,9 +38,10 @@ export const LONG: FaultProfile = {
   killWorker: { videoSeconds: 36, survivorBoundMs: 10_000, settleSeconds: 180 },
   terminate: { jobs: 16, jobMs: 5000, streams: 12, rounds: 3, gapMs: 1500, settleSeconds: 90 },
   outage: { outages: [10, 30], jobs: 10, jobMs: 6000, streams: 8, probeEveryMs: 1500, answerBoundMs: 15_000, settleSeconds: 90 },
+  drain: { longJobMs: 30_000, shortJobMs: 3000, graceMs: 8000, settleSeconds: 90 },
 };
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'c2' | 'd';
+export type ScenarioId = 'a' | 'b' | 'c' | 'c2' | 'd' | 'e';
 
 /**
  * Runs the chosen scenarios in order: (a) on a `kiln serve` of its own, (b)–(d) on one shared
@@ -46,7 +50,7 @@ export type ScenarioId = 'a' | 'b' | 'c' | 'c2' | 'd';
  */
 export async function runFaultSuite(
   profile: FaultProfile,
-  only: ScenarioId[] = ['a', 'b', 'c', 'c2', 'd'],
+  only: ScenarioId[] = ['a', 'b', 'c', 'c2', 'd', 'e'],
   onResult: (r: ScenarioResult) => void = () => undefined,
 ): Promise<{ results: ScenarioResult[]; leftovers: string[] }> {
   const results: ScenarioResult[] = [];
@@ -55,7 +59,7 @@ export async function runFaultSuite(
     onResult(r);
   };
   if (only.includes('a')) done(await killServerUnderLoad(profile.killServer));
-  if (only.some((id) => id !== 'a')) {
+  if (only.some((id) => id !== 'a' && id !== 'e')) {
     const cluster = await startTwoApisTwoWorkers('scale-out');
     let failed = false;
     try {
@@ -72,6 +76,7 @@ export async function runFaultSuite(
       if (failed) for (const r of results) if (r.id !== 'a') r.details.runDir = cluster.runDir;
     }
   }
+  if (only.includes('e')) done(await drainOnSigterm(profile.drain));
   return { results, leftovers: allHarnessLeftovers().map((p) => describeProcs([p])) };
 }
 
