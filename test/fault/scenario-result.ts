@@ -26,6 +26,8 @@ export interface ScenarioResult {
   durationMs: number;
   details: Record<string, unknown>;
   problems: string[];
+  /** Set when the scenario reproduces a product bug already reported (its problems are expected until it is fixed). */
+  knownBug?: string;
 }
 
 export class ResultBuilder {

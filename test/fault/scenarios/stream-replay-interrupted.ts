@@ -15,6 +15,7 @@ import { ResultBuilder, type ScenarioResult } from '../scenario-result.js';
  */
 export async function streamReplayInterrupted(cluster: KilnCluster): Promise<ScenarioResult> {
   const res = new ResultBuilder('c2', 'a job stream loses its connection during its replay');
+  res.r.knownBug = 'streamEvents closes a stream whose replay fails (server/src/services/events/event-stream.ts)';
   const streams = new JobStreams();
   const admin = await connectHarnessClient(cluster.databaseUrl);
   let locked = false;
