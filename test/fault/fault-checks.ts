@@ -41,6 +41,29 @@ export async function waitAllTerminal(dbUrl: string, timeoutMs: number, ids?: st
   }
 }
 
+/**
+ * Like waitAllTerminal for a queue with a backlog: waits while jobs keep ending, and gives up
+ * only when none has ended for `stallMs` (the jobs left then are stuck, not merely waiting their
+ * turn) or after `maxMs` in all.
+ */
+export async function waitQueueDrained(dbUrl: string, stallMs: number, maxMs: number): Promise<{ jobs: JobFact[]; ms: number; stalled: boolean }> {
+  const start = Date.now();
+  let lastEnded = -1;
+  let lastChange = start;
+  for (;;) {
+    const jobs = await readJobs(dbUrl);
+    const ended = jobs.filter((j) => TERMINAL.includes(j.status)).length;
+    const now = Date.now();
+    if (ended !== lastEnded) {
+      lastEnded = ended;
+      lastChange = now;
+    }
+    if (ended === jobs.length) return { jobs, ms: now - start, stalled: false };
+    if (now - lastChange > stallMs || now - start > maxMs) return { jobs, ms: now - start, stalled: now - lastChange > stallMs };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export interface EventFacts {
   /**
    * Jobs claimed while already running: a `content_job.running` event with no `retrying` since

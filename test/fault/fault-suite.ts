@@ -34,7 +34,7 @@ export const SHORT: FaultProfile = {
 
 export const LONG: FaultProfile = {
   name: 'long',
-  killServer: { clients: 16, loadSeconds: 30, kills: 2, jobMs: 300, pauseMs: 300, imageEvery: 4, settleSeconds: 90, crashWindowMs: 5000, survivorBoundMs: 10_000 },
+  killServer: { clients: 16, loadSeconds: 30, kills: 2, jobMs: 300, pauseMs: 500, imageEvery: 4, settleSeconds: 60, crashWindowMs: 5000, survivorBoundMs: 10_000 },
   killWorker: { videoSeconds: 36, survivorBoundMs: 10_000, settleSeconds: 180 },
   terminate: { jobs: 16, jobMs: 5000, streams: 12, rounds: 3, gapMs: 1500, settleSeconds: 90 },
   outage: { outages: [10, 30], jobs: 10, jobMs: 6000, streams: 8, probeEveryMs: 1500, answerBoundMs: 15_000, settleSeconds: 90 },

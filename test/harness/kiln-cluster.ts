@@ -188,7 +188,7 @@ export class KilnCluster {
     return taggedProcesses(this.tag, this.runDir);
   }
 
-  /** Synchronous SIGKILL of everything this cluster started; for the exit hook only. */
+  /** Synchronous SIGKILL of everything this cluster started, then its directory; for the exit hook only. */
   killEverythingNow(): void {
     for (const p of this.history) {
       if (!p.alive) continue;
@@ -197,13 +197,18 @@ export class KilnCluster {
     }
     for (const p of this.leftovers()) killRef(p);
     const pm = this.pg?.postmasterPid();
-    if (pm) {
+    const pmInfo = pm ? readProc(pm) : null;
+    if (pm && pmInfo) {
       try {
         process.kill(pm, 'SIGINT');
       } catch {
         /* already gone */
       }
+      // No event loop here: wait for PostgreSQL's fast shutdown by blocking, 10 s at most.
+      const tick = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 200 && isAlive({ pid: pm, startTime: pmInfo.startTime }); i++) Atomics.wait(tick, 0, 0, 50);
     }
+    rmSync(this.runDir, { recursive: true, force: true });
   }
 
   /**
