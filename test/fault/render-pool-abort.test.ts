@@ -7,9 +7,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRenderPool, type RenderHooks } from '../../server/src/render-processes/render-pool.js';
 
 /**
- * Found by the fault suite's SIGTERM scenario (e): a job aborted *before* its render reaches a
- * render process is not stopped. Both tests below reproduce it on a real render pool (real child
- * processes, the fault-probe kind writing a ledger); they are marked `it.fails` until it is fixed.
+ * Found by the fault suite's SIGTERM scenario (e): a job aborted *before* its render reached a
+ * render process was not stopped. Both tests reproduce it on a real render pool (real child
+ * processes, the fault-probe kind writing a ledger).
  */
 const FAULT_RENDERERS = pathToFileURL(fileURLToPath(new URL('../harness/fault-renderers.ts', import.meta.url))).href;
 const SLOW_LOADING = pathToFileURL(fileURLToPath(new URL('../harness/slow-loading-renderers.ts', import.meta.url))).href;
@@ -39,11 +39,9 @@ function setup(modules: string[]) {
 }
 
 describe('render pool: a job aborted before its render is dispatched', () => {
-  // BUG: render-pool.ts run() calls onAbort() — which sends {type:'abort'} — *before*
-  // proc.send({type:'render'}). The render process ignores an abort when no render is active
-  // (render-process.ts: `controller?.abort(...)`), then starts the render anyway; 1.5 s later the
-  // pool SIGKILLs that healthy process ("did not stop within 1.5 s of being aborted") and replaces it.
-  it.fails('does not start the render at all', async () => {
+  // Was: the abort was sent before the render, ignored by the idle process, which then rendered
+  // anyway and was SIGKILLed 1.5 s later.
+  it('does not start the render at all', async () => {
     const { pool, ledger, hooks, renders } = setup([FAULT_RENDERERS]);
     await pool.warm();
     const aborted = AbortSignal.abort(new Error('canceled before dispatch'));
@@ -54,11 +52,9 @@ describe('render pool: a job aborted before its render is dispatched', () => {
     expect(renders().filter((r) => r.what === 'start')).toEqual([]);
   }, 60_000);
 
-  // BUG: run() awaits pool.acquire(), which does not take the job's signal: a job canceled, timed
-  // out or shut down while every render process is still loading waits for one to be ready (and
-  // then for the 1.5 s grace above). Seen in scenario (e): SIGTERM with a 5 s grace took 27.6 s
-  // to exit while render processes warmed up on a loaded machine.
-  it.fails('gives up waiting for a render process as soon as the job is aborted', async () => {
+  // Was: acquire() did not take the job's signal, so a job canceled while render processes were
+  // loading waited for one (SIGTERM with a 5 s grace once took 27.6 s to exit).
+  it('gives up waiting for a render process as soon as the job is aborted', async () => {
     const { pool, ledger, hooks } = setup([FAULT_RENDERERS, SLOW_LOADING]);
     const controller = new AbortController();
     let settledAt = 0;
