@@ -146,6 +146,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       const w = createWorker({
         database,
         storage,
+        renderers,
         concurrency: config.workerConcurrency,
         maxAssetBytes: config.maxGeneratedAssetBytes,
         dataDir: config.dataDir,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JOB_STATUSES, type JobStatus } from '@kiln/shared';
-import { decideCancelRequest, decideSettlement, MAX_LOST_ATTEMPTS, type SettleCause, type SettleState } from '../src/services/jobs/job-lifecycle.js';
+import { decideCancelRequest, decideSettlement, MAX_FREE_RETRIES, MAX_LOST_ATTEMPTS, type SettleCause, type SettleState } from '../src/services/jobs/job-lifecycle.js';
 
 /**
  * The decision table, as a table: every state × every cause. What a failure, a lost worker, a
@@ -11,6 +11,7 @@ const CAUSES: Record<string, SettleCause> = {
   'failed (retryable)': { kind: 'failed', error: { code: 'render_failed', message: 'boom' }, retryable: true },
   'failed (final)': { kind: 'failed', error: { code: 'validation_failed', message: 'bad input' }, retryable: false },
   render_crashed: { kind: 'failed', error: { code: 'render_crashed', message: 'SIGABRT' }, retryable: false },
+  'throttled (429)': { kind: 'failed', error: { code: 'provider_throttled', message: 'slow down' }, retryable: true, retryAfterMs: 7000, freeRetry: true },
   timeout: { kind: 'timeout', timeoutMs: 1000 },
   worker_lost: { kind: 'worker_lost' },
   shutdown: { kind: 'shutdown' },
@@ -47,6 +48,11 @@ describe('decideSettlement: every state × every cause', () => {
     ['worker_lost', { attempt: 3, maxAttempts: 3, lostAttempts: 0 }, { to: 'failed', error: { code: 'worker_lost', message: 'The worker running this job stopped before it finished.' } }],
     // …or the job keeps killing workers.
     ['worker_lost', { attempt: 1, lostAttempts: MAX_LOST_ATTEMPTS }, { to: 'failed', lostDelta: 1 }],
+    // A remote API that asks us to wait: retried after its Retry-After, the attempt given back…
+    ['throttled (429)', { attempt: 3 }, { to: 'queued', runAt: { delayMs: 7000 }, attemptDelta: -1, throttledDelta: 1 }],
+    // …until free retries run out; then it is an ordinary retryable failure.
+    ['throttled (429)', { attempt: 1, throttledRetries: MAX_FREE_RETRIES }, { to: 'queued', runAt: { delayMs: 7000 }, attemptDelta: 0 }],
+    ['throttled (429)', { attempt: 3, throttledRetries: MAX_FREE_RETRIES }, { to: 'failed', error: { code: 'provider_throttled', message: 'slow down' } }],
     // A shutdown gives the attempt back and keeps the job's place.
     ['shutdown', { attempt: 2 }, { to: 'queued', runAt: 'keep', attemptDelta: -1, error: null }],
   ];

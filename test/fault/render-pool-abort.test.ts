@@ -31,6 +31,7 @@ function setup(modules: string[]) {
     progress: () => undefined,
     log: () => undefined,
     warn: () => undefined,
+    checkpoint: async () => undefined,
     openOutput: () => new Writable({ write: (_c, _e, cb) => cb() }),
     readAsset: () => Promise.reject(new Error('no assets here')),
   });

@@ -35,6 +35,14 @@ export interface RenderContext {
   tmpDir: string;
   log(line: string): void;
   /**
+   * Persists small JSON (at most 64 KiB) on the job, written with a progress event, so that an
+   * attempt retried after a lost worker can continue instead of starting over — e.g. the id of a
+   * remote job already paid for. Resolves once it is stored.
+   */
+  checkpoint(state: unknown): Promise<void>;
+  /** The last checkpoint an earlier attempt of this job stored, if any. */
+  resume?: unknown;
+  /**
    * Something in the input was not rendered as written (raw HTML shown as text, an image scaled
    * down, text shrunk to fit). Recorded on the job as `warnings[]`, shown to the caller.
    */
@@ -46,8 +54,19 @@ export interface RenderResult {
   metadata?: Partial<Record<OutputRole, AssetMetadata>>;
 }
 
+/**
+ * Where a kind runs. `render-process` (the default): anything that parses or draws user content,
+ * in a child process with a memory ceiling. `worker`: async work that only waits on the network
+ * (provider kinds) or does nothing heavy, in the worker process itself — no process hop, and its
+ * own slots (`slots`), so it never occupies a render process.
+ */
+export type RunsIn = 'render-process' | 'worker';
+
 export interface Renderer<Input = unknown> {
   kind: string;
+  runsIn?: RunsIn;
+  /** For kinds that run in the worker: the slot group they share and how many run at once per worker process. */
+  slots?: { group: string; size: number };
   description: string;
   /** Validates (and defaults) the job's `input`; exposed as JSON Schema by `GET /api/renderers`. */
   inputSchema: ZodType<Input>;
@@ -72,7 +91,14 @@ export class RenderError extends Error {
   constructor(
     public readonly code: string,
     message: string,
-    public readonly options: { retryable?: boolean; details?: unknown } = {},
+    public readonly options: {
+      retryable?: boolean;
+      details?: unknown;
+      /** Retry no sooner than this (a remote API's Retry-After). */
+      retryAfterMs?: number;
+      /** The retry does not spend one of the job's attempts (the remote side asked us to wait: 429). */
+      freeRetry?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = 'RenderError';

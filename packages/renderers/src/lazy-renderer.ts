@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { Renderer } from './contract.js';
+import type { Renderer, RunsIn } from './contract.js';
 
 /** What describes a kind — its name, words, input schema and example — and costs nothing to load. */
 export interface RendererMeta<Input> {
@@ -8,6 +8,8 @@ export interface RendererMeta<Input> {
   inputSchema: ZodType<Input>;
   /** A working input as a caller sends it (defaults may be left out). */
   example: unknown;
+  runsIn?: RunsIn;
+  slots?: { group: string; size: number };
 }
 
 /**

@@ -10,6 +10,9 @@ export interface RenderHooks {
   warn(message: string): void;
   openOutput(options: OutputOptions): Writable;
   readAsset(assetId: string): Promise<InputAsset>;
+  checkpoint(state: unknown): Promise<void>;
+  /** The checkpoint of an earlier attempt, handed to the renderer as ctx.resume. */
+  resume?: unknown;
 }
 
 export class RenderFailure extends Error {
@@ -95,6 +98,12 @@ export async function runInPool(pool: ProcessPool, kind: string, input: unknown,
           case 'warn':
             hooks.warn(m.message);
             break;
+          case 'checkpoint':
+            hooks.checkpoint(m.state).then(
+              () => proc.send({ type: 'checkpoint-done', reqId: m.reqId }),
+              (err: Error) => proc.send({ type: 'checkpoint-done', reqId: m.reqId, error: err.message }),
+            );
+            break;
           case 'output-open': {
             const ws = hooks.openOutput(m.options);
             ws.on('error', (err) => proc.send({ type: 'output-failed', streamId: m.streamId, message: err.message }));
@@ -151,7 +160,7 @@ export async function runInPool(pool: ProcessPool, kind: string, input: unknown,
       child.on('message', onMessage);
       // The render first, then the abort listener: a render process ignores an abort that comes
       // before its render (there is nothing to abort yet), then would run the render anyway.
-      proc.send({ type: 'render', kind, input, tmpDir });
+      proc.send({ type: 'render', kind, input, tmpDir, resume: hooks.resume });
       hooks.signal.addEventListener('abort', onAbort, { once: true });
       detach = () => {
         child.off('message', onMessage);

@@ -27,6 +27,7 @@ const registry = await loadRegistry(rendererModules);
 let controller: AbortController | null = null;
 let nextId = 1;
 const outputs = new Map<number, { inflight: number; waiting: (() => void) | null; failed: Error | null }>();
+const checkpoints = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 const assetReads = new Map<number, { resolve: (a: InputAsset) => void; reject: (e: Error) => void; stream?: Readable }>();
 
 /** Built-in renderers plus any extra modules the process was started with (tests add some). */
@@ -82,7 +83,10 @@ const TRANSIENT_ERRNO = new Set(['EMFILE', 'ENFILE', 'ENOSPC', 'EAGAIN', 'ENOMEM
  */
 function serializeError(err: unknown, aborted: boolean): SerializedRenderError {
   if (err instanceof RenderError) {
-    return { code: err.code, message: err.message, retryable: err.retryable, aborted, details: err.options.details };
+    return {
+      code: err.code, message: err.message, retryable: err.retryable, aborted, details: err.options.details,
+      retryAfterMs: err.options.retryAfterMs, freeRetry: err.options.freeRetry,
+    };
   }
   const e = err as Error & { code?: unknown };
   if (e instanceof RangeError && /call stack/i.test(e.message)) {
@@ -97,7 +101,15 @@ function serializeError(err: unknown, aborted: boolean): SerializedRenderError {
   };
 }
 
-async function render(kind: string, input: unknown, tmpDir: string) {
+function checkpoint(state: unknown): Promise<void> {
+  const reqId = nextId++;
+  return new Promise((resolve, reject) => {
+    checkpoints.set(reqId, { resolve, reject });
+    post({ type: 'checkpoint', reqId, state });
+  });
+}
+
+async function render(kind: string, input: unknown, tmpDir: string, resume: unknown) {
   controller = new AbortController();
   const signal = controller.signal;
   const renderer = registry.get(kind);
@@ -110,6 +122,8 @@ async function render(kind: string, input: unknown, tmpDir: string) {
       warn: (message) => post({ type: 'warn', message }),
       output: openOutput,
       readAsset,
+      checkpoint,
+      resume,
     };
     // Uploads are checked here too, off the API's thread, reading the stored file over IPC.
     if (kind === INSPECT_UPLOAD_KIND) {
@@ -158,11 +172,18 @@ async function validate(reqId: number, kind: string, input: unknown) {
 process.on('message', (msg: ToRenderProcess) => {
   switch (msg.type) {
     case 'render':
-      void render(msg.kind, msg.input, msg.tmpDir);
+      void render(msg.kind, msg.input, msg.tmpDir, msg.resume);
       break;
     case 'validate':
       void validate(msg.reqId, msg.kind, msg.input);
       break;
+    case 'checkpoint-done': {
+      const c = checkpoints.get(msg.reqId);
+      checkpoints.delete(msg.reqId);
+      if (msg.error) c?.reject(new Error(msg.error));
+      else c?.resolve();
+      break;
+    }
     case 'abort':
       controller?.abort(new RenderError('aborted', msg.reason));
       break;

@@ -8,7 +8,8 @@ import type { OutputOptions, RenderResult } from '@kiln/renderers';
  * parent's memory.
  */
 export type ToRenderProcess =
-  | { type: 'render'; kind: string; input: unknown; tmpDir: string }
+  | { type: 'render'; kind: string; input: unknown; tmpDir: string; resume?: unknown }
+  | { type: 'checkpoint-done'; reqId: number; error?: string }
   | { type: 'validate'; reqId: number; kind: string; input: unknown }
   | { type: 'abort'; reason: string }
   | { type: 'shutdown' }
@@ -25,6 +26,7 @@ export type FromRenderProcess =
   | { type: 'progress'; fraction: number; stage: string }
   | { type: 'log'; line: string }
   | { type: 'warn'; message: string }
+  | { type: 'checkpoint'; reqId: number; state: unknown }
   | { type: 'output-open'; streamId: number; options: OutputOptions }
   | { type: 'output-chunk'; streamId: number; chunk: Uint8Array }
   | { type: 'output-end'; streamId: number }
@@ -44,6 +46,8 @@ export interface SerializedRenderError {
   retryable: boolean;
   aborted: boolean;
   details?: unknown;
+  retryAfterMs?: number;
+  freeRetry?: boolean;
 }
 
 /** Bytes a render process may have sent for one output before it waits for acknowledgement. */

@@ -102,6 +102,7 @@ export function createValidationPool(options: ValidationPoolOptions) {
         openOutput: () => {
           throw new Error('an inspection writes no output');
         },
+        checkpoint: async () => undefined,
         readAsset: async () => {
           const { stream, byteSize } = await open();
           return { id: 'upload', contentType: input.contentType, byteSize, metadata: {}, stream };

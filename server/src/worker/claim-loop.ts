@@ -18,6 +18,8 @@ export interface ClaimLoop {
 export function createClaimLoop(deps: {
   tx: TransactionRunner;
   workerId: string;
+  /** The kinds this loop claims (one slot group's). */
+  kinds: string[];
   freeSlots(): number;
   ready(): boolean;
   onClaimed(job: JobRow): void;
@@ -33,7 +35,7 @@ export function createClaimLoop(deps: {
         again = false;
         const free = deps.freeSlots();
         if (free <= 0 || !deps.ready() || stopped) break;
-        const jobs = await claimQueuedJobs(deps.tx, deps.workerId, free);
+        const jobs = await claimQueuedJobs(deps.tx, deps.workerId, free, deps.kinds);
         for (const job of jobs) deps.onClaimed(job);
         if (jobs.length === free) again = true;
       } while (again && !stopped);

@@ -2,14 +2,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AssetMetadata, OutputRole } from '@kiln/shared';
-import { RenderError, type InputAsset, type OutputOptions } from '@kiln/renderers';
+import { RenderError, type InputAsset, type OutputOptions, type Renderer, type RendererRegistry, type RenderResult } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
 import { appendJobEvent, settleRunningJob, transitionJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
 import { findAsset, insertAsset } from '../services/assets/asset-store.js';
 import { GENERATED_NAMESPACE, type StorageService, type StoredObject } from '../services/storage/storage-service.js';
 import { KilnError } from '../errors.js';
 import { retryThroughOutage } from '../db/database-errors.js';
-import { isRenderCrash, RenderFailure, type RenderPool } from '../render-processes/render-pool.js';
+import { isRenderCrash, RenderFailure, type RenderHooks, type RenderPool } from '../render-processes/render-pool.js';
 import { createProgressWriter } from './progress-writer.js';
 
 /** Why a job's AbortSignal fired. */
@@ -28,6 +28,8 @@ export class JobAbort extends Error {
 
 export interface JobRunnerDeps {
   pool: Queryable;
+  /** The kinds this worker runs; those marked `runsIn: 'worker'` render here, the rest in render processes. */
+  renderers: RendererRegistry;
   tx: TransactionRunner;
   storage: StorageService;
   renderPool: RenderPool;
@@ -68,8 +70,9 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
   try {
     await mkdir(deps.tmpRoot, { recursive: true });
     tmpDir = await mkdtemp(path.join(deps.tmpRoot, `job-${job.id}-`));
-    const renderOnce = () =>
-      deps.renderPool.run(job.kind, job.input, tmpDir!, {
+    const renderer = deps.renderers.get(job.kind);
+    const renderOnce = () => {
+      const hooks: RenderHooks = {
         signal,
         progress: (fraction, stage) => progress.report(fraction, stage),
         log: (line) => deps.log({ jobId: job.id, kind: job.kind }, line),
@@ -93,7 +96,13 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
           return body;
         },
         readAsset: (assetId) => readCompanyAsset(deps, job.companyId, assetId),
-      });
+        checkpoint: (state) => progress.checkpoint(state),
+        resume: job.checkpoint ?? undefined,
+      };
+      return renderer?.runsIn === 'worker'
+        ? runInThisProcess(renderer, job, tmpDir!, hooks)
+        : deps.renderPool.run(job.kind, job.input, tmpDir!, hooks);
+    };
 
     let result;
     try {
@@ -141,6 +150,26 @@ export function outputNamer(outputName: string | null) {
       seen = {};
     },
   };
+}
+
+/**
+ * A kind that runs in the worker (it only waits on the network, or does nothing heavy): the same
+ * hooks as a render process gets, without the process hop. Its errors are the renderer's own.
+ */
+async function runInThisProcess(renderer: Renderer, job: JobRow, tmpDir: string, hooks: RenderHooks): Promise<RenderResult | null> {
+  const input = renderer.inputSchema.parse(job.input);
+  const result = await renderer.render(input, {
+    signal: hooks.signal,
+    tmpDir,
+    progress: hooks.progress,
+    log: hooks.log,
+    warn: hooks.warn,
+    output: hooks.openOutput,
+    readAsset: hooks.readAsset,
+    checkpoint: hooks.checkpoint,
+    resume: hooks.resume,
+  });
+  return result ?? null;
 }
 
 async function readCompanyAsset(deps: JobRunnerDeps, companyId: string, assetId: string): Promise<InputAsset> {
@@ -253,9 +282,17 @@ export function causeOf(err: unknown, timeoutMs: number): SettleCause {
   if (err instanceof RenderFailure) {
     const e = err.error;
     const code = e.code === 'aborted' ? 'render_failed' : e.code;
-    return { kind: 'failed', error: { code, message: e.message, ...(e.details ? { details: e.details } : {}) }, retryable: e.retryable };
+    return {
+      kind: 'failed', error: { code, message: e.message, ...(e.details ? { details: e.details } : {}) }, retryable: e.retryable,
+      retryAfterMs: e.retryAfterMs, freeRetry: e.freeRetry,
+    };
   }
-  if (err instanceof RenderError) return { kind: 'failed', error: { code: err.code, message: err.message }, retryable: err.retryable };
+  if (err instanceof RenderError) {
+    return {
+      kind: 'failed', error: { code: err.code, message: err.message, ...(err.options.details ? { details: err.options.details } : {}) },
+      retryable: err.retryable, retryAfterMs: err.options.retryAfterMs, freeRetry: err.options.freeRetry,
+    };
+  }
   // Storage and other I/O failures of the runner itself may well pass.
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'failed', error: { code: 'render_failed', message }, retryable: true };

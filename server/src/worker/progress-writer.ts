@@ -1,6 +1,8 @@
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
 import { transitionJob } from '../services/jobs/job-lifecycle.js';
 
+/** Largest checkpoint JSON a renderer may store on its job. */
+const MAX_CHECKPOINT_BYTES = 64 * 1024;
 /** Progress is written at most this often per job (the last report before a pause always lands). */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -37,6 +39,26 @@ export function createProgressWriter(deps: { pool: Queryable; workerId: string }
   };
 
   return {
+    /**
+     * Stores the renderer's checkpoint with a progress event, in order with the other progress
+     * writes, and resolves once it is committed (a renderer checkpoints before it relies on it).
+     */
+    checkpoint(state: unknown): Promise<void> {
+      const json = JSON.stringify(state ?? null);
+      if (json.length > MAX_CHECKPOINT_BYTES) {
+        return Promise.reject(new Error(`a checkpoint may be at most ${MAX_CHECKPOINT_BYTES} bytes of JSON (got ${json.length})`));
+      }
+      const written = chain.then(async () => {
+        const r = await transitionJob(deps.pool, {
+          jobId: job.id, from: 'running', to: 'running', lockedBy: deps.workerId,
+          fields: { checkpoint: JSON.parse(json) },
+          event: { type: 'content_job.progress', payload: { checkpoint: true } },
+        });
+        if (!r) throw new Error('the job is no longer this worker\'s; checkpoint not stored');
+      });
+      chain = written.then(() => undefined, () => undefined);
+      return written;
+    },
     report(fraction: number, stage: string) {
       if (!Number.isFinite(fraction)) return;
       latest = { fraction: Math.min(1, Math.max(0, fraction)), stage: String(stage).slice(0, 100) };

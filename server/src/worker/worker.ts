@@ -11,6 +11,9 @@ import { JobAbort, runJob } from './job-runner.js';
 import { sweepOrphans } from './orphan-sweeper.js';
 import { createWorkerConnection } from './worker-connection.js';
 import { createClaimLoop } from './claim-loop.js';
+import { slotGroupsOf } from './slot-groups.js';
+import type { JobRow } from '../services/jobs/job-row.js';
+import type { RendererRegistry } from '@kiln/renderers';
 import { createJobHeartbeat } from './job-heartbeat.js';
 import { periodicTask } from './periodic-task.js';
 import { scratchRootName, sweepDeadWorkersScratch } from './scratch-sweeper.js';
@@ -35,6 +38,8 @@ export interface WorkerTiming {
 export interface WorkerOptions {
   database: Database;
   storage: StorageService;
+  /** Every kind this worker can run (it claims only those). */
+  renderers: RendererRegistry;
   concurrency: number;
   maxAssetBytes: number;
   dataDir: string;
@@ -87,6 +92,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const tmpDir = path.join(opts.dataDir, 'tmp');
   const tmpRoot = path.join(tmpDir, scratchRootName(lockKey));
   const active = new Map<string, AbortController>();
+  const groups = slotGroupsOf(opts.renderers, opts.concurrency);
+  const activeIn = new Map(groups.map((g) => [g.name, 0]));
   const runners = new Set<Promise<void>>();
   const renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules, memoryLimitMb: opts.renderMemoryMb });
   let started = false;
@@ -98,47 +105,56 @@ export function createWorker(opts: WorkerOptions): Worker {
     database: opts.database,
     workerId: id,
     lockKey,
-    onQueueNotification: () => claims.trigger(),
+    onQueueNotification: () => triggerClaims(),
     onCancelNotification: (jobId) => active.get(jobId)?.abort(new JobAbort('canceled')),
     onReconnected: () => {
       void heartbeatTask.runNow();
-      claims.trigger();
+      triggerClaims();
     },
     log,
   });
 
-  const claims = createClaimLoop({
-    tx,
-    workerId: id,
-    freeSlots: () => opts.concurrency - active.size,
-    ready: () => started && !stopping && connection.connected(),
-    onClaimed(job) {
-      const controller = new AbortController();
-      active.set(job.id, controller);
-      const runner = runJob(
-        {
-          pool,
-          tx,
-          storage: opts.storage,
-          renderPool,
-          workerId: id,
-          maxAssetBytes: opts.maxAssetBytes,
-          tmpRoot,
-          log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
-        },
-        job,
-        controller,
-      )
-        .catch((err) => log.error({ jobId: job.id, err: String(err) }, 'job runner failed'))
-        .finally(() => {
-          active.delete(job.id);
-          runners.delete(runner);
-          claims.trigger();
-        });
-      runners.add(runner);
-    },
-    onError: warnOf('claim failed'),
-  });
+  const claimLoops = groups.map((group) =>
+    createClaimLoop({
+      tx,
+      workerId: id,
+      kinds: group.kinds,
+      freeSlots: () => group.size - activeIn.get(group.name)!,
+      ready: () => started && !stopping && connection.connected(),
+      onClaimed: (job) => startJob(job, group.name),
+      onError: warnOf('claim failed'),
+    }),
+  );
+  const triggerClaims = () => claimLoops.forEach((loop) => loop.trigger());
+
+  function startJob(job: JobRow, group: string) {
+    const controller = new AbortController();
+    active.set(job.id, controller);
+    activeIn.set(group, activeIn.get(group)! + 1);
+    const runner = runJob(
+      {
+        pool,
+        tx,
+        storage: opts.storage,
+        renderPool,
+        renderers: opts.renderers,
+        workerId: id,
+        maxAssetBytes: opts.maxAssetBytes,
+        tmpRoot,
+        log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
+      },
+      job,
+      controller,
+    )
+      .catch((err) => log.error({ jobId: job.id, err: String(err) }, 'job runner failed'))
+      .finally(() => {
+        active.delete(job.id);
+        activeIn.set(group, activeIn.get(group)! - 1);
+        runners.delete(runner);
+        triggerClaims();
+      });
+    runners.add(runner);
+  }
 
   const heartbeatTask = periodicTask(
     t.heartbeatIntervalMs ?? 1000,
@@ -147,22 +163,22 @@ export function createWorker(opts: WorkerOptions): Worker {
       tx,
       workerId: id,
       active,
-      claimInFlight: () => claims.inFlight(),
+      claimInFlight: () => claimLoops.some((loop) => loop.inFlight()),
       onReleased: (n) => {
         log.warn({ workerId: id, jobs: n }, 'released jobs this worker had lost track of');
-        claims.trigger();
+        triggerClaims();
       },
     }),
     warnOf('heartbeat failed'),
   );
-  const pollTask = periodicTask(t.pollIntervalMs ?? 2000, async () => claims.trigger(), warnOf('poll failed'));
+  const pollTask = periodicTask(t.pollIntervalMs ?? 2000, async () => triggerClaims(), warnOf('poll failed'));
   const reaperTask = periodicTask(
     t.reapIntervalMs ?? 1000,
     async () => {
       const n = await reapLostJobs(tx, pool, id);
       if (n > 0) {
         log.info({ workerId: id, jobs: n }, 'requeued jobs of a lost worker');
-        claims.trigger();
+        triggerClaims();
       }
     },
     warnOf('reaper failed'),
@@ -214,12 +230,12 @@ export function createWorker(opts: WorkerOptions): Worker {
       webhooks.start();
       void reaperTask.runNow();
       void scratchSweepTask.runNow();
-      claims.trigger();
+      triggerClaims();
     },
     async stop(graceMs = 5000) {
       if (stopping) return;
       stopping = true;
-      await claims.stop();
+      await Promise.all(claimLoops.map((loop) => loop.stop()));
       const deadline = Date.now() + graceMs;
       while (active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const controller of active.values()) controller.abort(new JobAbort('shutdown'));

@@ -147,4 +147,45 @@ const slowCheck = defineRenderer({
   },
 });
 
-export const renderers: Renderer<any>[] = [slow, fail, bytes, spin, copyAsset, abortProcess, hog, slowCheck];
+/** Writes which process it ran in; runs in the worker itself (no render process), 3 at a time. */
+const inWorker = defineRenderer({
+  kind: 'test-in-worker',
+  description: 'Waits `ms`, then writes the pid of the process it ran in.',
+  inputSchema: z.object({ ms: z.number().int().min(0).max(60_000).default(0) }),
+  example: { ms: 0 },
+  runsIn: 'worker',
+  slots: { group: 'test-net', size: 3 },
+  async render(input, ctx) {
+    await sleep(input.ms, ctx.signal);
+    const out = ctx.output({ role: 'primary', contentType: 'application/json', filename: 'pid.json' });
+    out.end(JSON.stringify({ pid: process.pid }));
+    await once(out, 'finish');
+  },
+});
+
+/**
+ * Stores a checkpoint, then (first attempt) fails in a way that is retried; a later attempt finds
+ * the checkpoint in ctx.resume and writes it out. `where` picks where it runs.
+ */
+const checkpointing = (kind: string, runsIn: 'worker' | 'render-process') =>
+  defineRenderer({
+    kind,
+    description: 'Checkpoints, fails once, resumes.',
+    inputSchema: z.object({ remoteId: z.string() }),
+    example: { remoteId: 'r-1' },
+    runsIn,
+    async render(input, ctx) {
+      if (ctx.resume === undefined) {
+        await ctx.checkpoint({ remoteId: input.remoteId, startedBy: process.pid });
+        throw new RenderError('render_failed', 'lost the connection after starting the remote job', { retryable: true });
+      }
+      const out = ctx.output({ role: 'primary', contentType: 'application/json', filename: 'resumed.json' });
+      out.end(JSON.stringify({ resumed: ctx.resume }));
+      await once(out, 'finish');
+    },
+  });
+
+export const renderers: Renderer<any>[] = [
+  slow, fail, bytes, spin, copyAsset, abortProcess, hog, slowCheck, inWorker,
+  checkpointing('test-checkpoint', 'render-process'), checkpointing('test-checkpoint-in-worker', 'worker'),
+];

@@ -26,6 +26,8 @@ export async function createFileRenderContext(options: {
   dir?: string;
   assets?: FileAsset[];
   signal?: AbortSignal;
+  /** What ctx.resume holds (a checkpoint of an earlier attempt). */
+  resume?: unknown;
 } = {}) {
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'kiln-render-')));
   const tmpDir = path.join(dir, 'tmp');
@@ -35,6 +37,7 @@ export async function createFileRenderContext(options: {
   const progress: { fraction: number; stage: string }[] = [];
   const logs: string[] = [];
   const warnings: string[] = [];
+  const checkpoints: unknown[] = [];
   const assets = new Map((options.assets ?? []).map((a) => [a.id, a]));
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -51,6 +54,10 @@ export async function createFileRenderContext(options: {
     warn(message) {
       warnings.push(message);
     },
+    async checkpoint(state) {
+      checkpoints.push(JSON.parse(JSON.stringify(state)));
+    },
+    resume: options.resume,
     output(opts) {
       const file = path.join(dir, `${opts.role}-${outputs.length}-${opts.filename}`);
       outputs.push({ ...opts, path: file });
@@ -79,6 +86,7 @@ export async function createFileRenderContext(options: {
     progress,
     logs,
     warnings,
+    checkpoints,
     abort: (reason?: unknown) => controller.abort(reason),
     /** Waits until every output file is flushed. */
     async settled() {

@@ -53,6 +53,8 @@ export async function renderNestedPrimary<Input>(
     progress() {},
     log: (line) => parent.log(`[${label}] ${line}`),
     warn: (message) => parent.warn(`${label}: ${message}`),
+    // A scene's picture is redrawn on a retry; only the video itself may checkpoint.
+    checkpoint: async () => undefined,
     readAsset: (id) => parent.readAsset(id),
     output(options) {
       if (options.role !== 'primary' || primaryPath) {

@@ -21,6 +21,8 @@ export const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
 
 /** A job that loses its worker more often than this fails `worker_lost` whatever its attempts. */
 export const MAX_LOST_ATTEMPTS = 5;
+/** Free retries (a remote API asking us to wait) a job may take before they count as attempts. */
+export const MAX_FREE_RETRIES = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Events: the one place that writes content_job_events rows and announces them.
@@ -134,11 +136,12 @@ export interface TransactionRunner {
 }
 
 /**
- * Claims up to `limit` queued jobs whose run_at has come, best priority first, never taking a
- * company past its max_concurrent_jobs. Each claimed job gets its `content_job.running` event.
+ * Claims up to `limit` queued jobs of the given kinds whose run_at has come, best priority first,
+ * never taking a company past its max_concurrent_jobs. Each claimed job gets its
+ * `content_job.running` event. A worker claims only kinds it can run, per slot group.
  */
-export async function claimQueuedJobs(tx: TransactionRunner, workerId: string, limit: number): Promise<JobRow[]> {
-  if (limit <= 0) return [];
+export async function claimQueuedJobs(tx: TransactionRunner, workerId: string, limit: number, kinds: string[]): Promise<JobRow[]> {
+  if (limit <= 0 || kinds.length === 0) return [];
   return tx.inTransaction(async (q) => {
     await q.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
     const { rows } = await q.query<JobRow>(
@@ -150,7 +153,7 @@ export async function claimQueuedJobs(tx: TransactionRunner, workerId: string, l
          WHERE c.max_concurrent_jobs > coalesce(b.n, 0)
        ), candidates AS (
          SELECT j.id, j.company_id, j.priority, j.run_at FROM content_jobs j
-         WHERE j.status = 'queued' AND j.run_at <= now()
+         WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY($3::text[])
            AND j.company_id IN (SELECT id FROM open_companies)
          ORDER BY j.priority DESC, j.run_at, j.id
          LIMIT $2 * 8
@@ -174,7 +177,7 @@ export async function claimQueuedJobs(tx: TransactionRunner, workerId: string, l
        SELECT u.*, ${NOTIFY_EVENT} AS notified
        FROM u JOIN ev ON ev.job_id = u.id
        ORDER BY u.priority DESC, u."runAt", u.id`,
-      [workerId, limit],
+      [workerId, limit, kinds],
     );
     return rows.map(stripNotify);
   });
@@ -194,8 +197,12 @@ export interface TransitionFields {
   attemptDelta?: number;
   /** Added to `lost_attempts`. */
   lostDelta?: number;
+  /** Added to `throttled_retries`. */
+  throttledDelta?: number;
   /** Replaces the job's warnings (the runner sends all of them with the final transition). */
   warnings?: string[];
+  /** Replaces the renderer's checkpoint (small JSON for a later attempt). */
+  checkpoint?: unknown;
 }
 
 export interface Transition {
@@ -237,7 +244,9 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
   if (f.errorMessage !== undefined) sets.push(`error_message = ${param(f.errorMessage)}`);
   if (f.attemptDelta) sets.push(`attempt = greatest(0, j.attempt + ${param(f.attemptDelta)}::int)`);
   if (f.lostDelta) sets.push(`lost_attempts = j.lost_attempts + ${param(f.lostDelta)}::int`);
+  if (f.throttledDelta) sets.push(`throttled_retries = j.throttled_retries + ${param(f.throttledDelta)}::int`);
   if (f.warnings !== undefined) sets.push(`warnings = ${param(JSON.stringify(f.warnings))}::jsonb`);
+  if (f.checkpoint !== undefined) sets.push(`checkpoint = ${param(JSON.stringify(f.checkpoint))}::jsonb`);
   if (t.to === 'queued') {
     sets.push('locked_by = NULL', 'heartbeat_at = NULL', 'progress = 0', 'stage = NULL', 'cancel_requested_at = NULL');
     const runAt = f.runAt ?? { delayMs: 0 };
@@ -278,8 +287,12 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
 export type SettleCause =
   /** The worker honoured a cancel request. */
   | { kind: 'canceled' }
-  /** The render failed; `retryable` says whether the same input may succeed on another try. */
-  | { kind: 'failed'; error: { code: string; message: string; details?: unknown }; retryable: boolean }
+  /**
+   * The render failed; `retryable` says whether the same input may succeed on another try,
+   * `retryAfterMs` how long to wait first (a remote API's Retry-After), `freeRetry` that the try
+   * does not spend an attempt (the remote side asked us to wait).
+   */
+  | { kind: 'failed'; error: { code: string; message: string; details?: unknown }; retryable: boolean; retryAfterMs?: number; freeRetry?: boolean }
   | { kind: 'timeout'; timeoutMs: number }
   /** Its worker died or lost track of it (reaper, or the worker's own orphan release). */
   | { kind: 'worker_lost' }
@@ -292,6 +305,8 @@ export interface SettleState {
   maxAttempts: number;
   lostAttempts: number;
   cancelRequested: boolean;
+  /** Free retries taken so far (see SettleCause `freeRetry`). */
+  throttledRetries?: number;
 }
 
 export interface Settlement {
@@ -302,6 +317,7 @@ export interface Settlement {
   runAt: 'keep' | { delayMs: number };
   attemptDelta: number;
   lostDelta: number;
+  throttledDelta?: number;
   payload: Record<string, unknown>;
 }
 
@@ -342,10 +358,15 @@ export function decideSettlement(job: SettleState, cause: SettleCause, random = 
     case 'timeout':
       return fail({ code: 'timeout', message: `The job ran longer than its timeout of ${cause.timeoutMs} ms.` });
     case 'failed': {
-      if (cause.retryable && job.attempt < job.maxAttempts) {
-        const delayMs = retryDelayMs(job.attempt, random);
-        const error = { code: cause.error.code, message: cause.error.message };
-        return { ...base, to: 'queued', event: 'content_job.retrying', error, runAt: { delayMs }, payload: { error, retryInMs: delayMs } };
+      const error = { code: cause.error.code, message: cause.error.message };
+      const free = cause.retryable && cause.freeRetry && (job.throttledRetries ?? 0) < MAX_FREE_RETRIES;
+      if (free || (cause.retryable && job.attempt < job.maxAttempts)) {
+        const delayMs = Math.max(cause.retryAfterMs ?? 0, free ? 0 : retryDelayMs(job.attempt, random));
+        return {
+          ...base, to: 'queued', event: 'content_job.retrying', error, runAt: { delayMs },
+          ...(free ? { attemptDelta: -1, throttledDelta: 1 } : {}),
+          payload: { error, retryInMs: delayMs, ...(free ? { attemptSpent: false } : {}) },
+        };
       }
       return fail(cause.error);
     }
@@ -373,7 +394,7 @@ export async function settleRunningJob(
   extra: { warnings?: string[] } = {},
 ): Promise<JobStatus | null> {
   const { rows } = await q.query<SettleState & { lockedBy: string | null }>(
-    `SELECT status, attempt, max_attempts AS "maxAttempts", lost_attempts AS "lostAttempts",
+    `SELECT status, attempt, max_attempts AS "maxAttempts", lost_attempts AS "lostAttempts", throttled_retries AS "throttledRetries",
             cancel_requested_at IS NOT NULL AS "cancelRequested", locked_by AS "lockedBy"
      FROM content_jobs WHERE id = $1 FOR UPDATE`,
     [jobId],
@@ -392,6 +413,7 @@ export async function settleRunningJob(
       runAt: s.runAt,
       attemptDelta: s.attemptDelta,
       lostDelta: s.lostDelta,
+      throttledDelta: s.throttledDelta,
       ...(extra.warnings ? { warnings: extra.warnings } : {}),
     },
     event: { type: s.event, payload: s.payload },

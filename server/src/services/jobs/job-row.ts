@@ -32,6 +32,8 @@ export interface JobRow {
   warnings: string[];
   inputAssetIds: string[];
   outputName: string | null;
+  /** What the renderer stored with ctx.checkpoint, for the next attempt. */
+  checkpoint: unknown;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -46,7 +48,7 @@ export const JOB_COLUMNS = `
   j.idempotency_key AS "idempotencyKey", j.request_hash AS "requestHash", j.webhook_url AS "webhookUrl",
   j.error_code AS "errorCode", j.error_message AS "errorMessage",
   j.cancel_requested_at AS "cancelRequestedAt", j.requested_by AS "requestedBy", j.warnings,
-  j.input_asset_ids::text[] AS "inputAssetIds", j.output_name AS "outputName",
+  j.input_asset_ids::text[] AS "inputAssetIds", j.output_name AS "outputName", j.checkpoint,
   j.created_at AS "createdAt", j.started_at AS "startedAt", j.finished_at AS "finishedAt",
   j.updated_at AS "updatedAt"`;
 
