@@ -1,5 +1,5 @@
-import type { JobRow } from '../services/jobs/job-row.js';
-import { claimQueuedJobs, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
+import type { JobRow, Queryable } from '../services/jobs/job-row.js';
+import { claimQueuedJobs } from '../services/jobs/job-lifecycle.js';
 
 export interface ClaimLoop {
   /** Claims now (or right after the claim in flight) while this worker has free slots. */
@@ -16,7 +16,7 @@ export interface ClaimLoop {
  * `onClaimed` before the claim counts as finished, so `stop()` then sees every job it must abort.
  */
 export function createClaimLoop(deps: {
-  tx: TransactionRunner;
+  pool: Queryable;
   workerId: string;
   /** The kinds this loop claims (one slot group's). */
   kinds: string[];
@@ -35,7 +35,7 @@ export function createClaimLoop(deps: {
         again = false;
         const free = deps.freeSlots();
         if (free <= 0 || !deps.ready() || stopped) break;
-        const jobs = await claimQueuedJobs(deps.tx, deps.workerId, free, deps.kinds);
+        const jobs = await claimQueuedJobs(deps.pool, deps.workerId, free, deps.kinds);
         for (const job of jobs) deps.onClaimed(job);
         if (jobs.length === free) again = true;
       } while (again && !stopped);

@@ -4,8 +4,8 @@ import { PassThrough } from 'node:stream';
 import type { AssetMetadata, OutputRole } from '@kiln/shared';
 import { RenderError, type InputAsset, type OutputOptions, type Renderer, type RendererRegistry, type RenderResult } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
-import { appendJobEvent, settleRunningJob, transitionJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
-import { findAsset, insertAsset } from '../services/assets/asset-store.js';
+import { completeJob, settleRunningJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
+import { findAsset } from '../services/assets/asset-store.js';
 import { GENERATED_NAMESPACE, type StorageService, type StoredObject } from '../services/storage/storage-service.js';
 import { KilnError } from '../errors.js';
 import { retryThroughOutage } from '../db/database-errors.js';
@@ -28,6 +28,17 @@ export class JobAbort extends Error {
 
 export interface JobRunnerDeps {
   pool: Queryable;
+  /**
+   * When set, a finishing job's completion also claims its successor (one job of these kinds), in
+   * the same transaction, and hands it to `start`.
+   */
+  next?: {
+    kinds: string[];
+    wanted(): boolean;
+    start(jobs: JobRow[]): void;
+    /** Counts the completion as a claim in flight (the heartbeat must not take its successor for an orphan). */
+    track<T>(claiming: Promise<T>): Promise<T>;
+  };
   /** The kinds this worker runs; those marked `runsIn: 'worker'` render here, the rest in render processes. */
   renderers: RendererRegistry;
   tx: TransactionRunner;
@@ -185,9 +196,10 @@ async function readCompanyAsset(deps: JobRunnerDeps, companyId: string, assetId:
 }
 
 /**
- * Records assets, their events and `done` in one transaction. A connection lost around COMMIT
- * leaves us not knowing whether it happened; before trying again, look: if the job is `done` with
- * our objects as its assets, it did.
+ * Records assets, their events and `done` in one statement (see completeJob), claiming the job's
+ * successor in the same transaction. A connection lost around COMMIT leaves us not knowing
+ * whether it happened; before trying again, look: if the job is `done` with our objects as its
+ * assets, it did.
  */
 async function complete(
   deps: JobRunnerDeps,
@@ -202,44 +214,28 @@ async function complete(
     async () => {
       if (tried && (await completedAlready(deps.pool, job, stored))) return;
       tried = true;
-      await deps.tx.inTransaction(async (q) => {
-        const assetIds: string[] = [];
-        for (let i = 0; i < outputs.length; i++) {
-          const { options } = outputs[i]!;
-          const obj = stored[i]!;
-          const asset = await insertAsset(q, {
-            companyId: job.companyId,
-            provider: obj.provider,
-            namespace: obj.namespace,
-            objectKey: obj.key,
-            contentType: options.contentType,
-            byteSize: obj.byteSize,
-            sha256: obj.sha256,
-            originalFilename: options.filename,
-            sourceTaskId: job.sourceTaskId,
-            sourceJobId: job.id,
-            role: options.role,
-            metadata: metadata[options.role] ?? {},
-          });
-          assetIds.push(asset.id);
-          await appendJobEvent(q, {
-            companyId: job.companyId,
-            jobId: job.id,
-            type: 'asset.created',
-            payload: { status: 'running', assetId: asset.id, role: asset.role, contentType: asset.contentType, byteSize: asset.byteSize },
-          });
-        }
-        const done = await transitionJob(q, {
-          jobId: job.id,
-          from: 'running',
-          to: 'done',
-          lockedBy: deps.workerId,
-          fields: { stage: 'done', errorCode: null, errorMessage: null, warnings },
-          event: { type: 'content_job.done', payload: { assetIds } },
-        });
-        // Reaped or canceled meanwhile: roll the assets back; the caller deletes the files.
-        if (!done) throw new JobAbort('lost');
-      });
+      const completion = {
+        jobId: job.id,
+        workerId: deps.workerId,
+        warnings,
+        outputs: outputs.map(({ options }, i) => ({
+          provider: stored[i]!.provider,
+          namespace: stored[i]!.namespace,
+          objectKey: stored[i]!.key,
+          contentType: options.contentType,
+          byteSize: stored[i]!.byteSize,
+          sha256: stored[i]!.sha256,
+          filename: options.filename,
+          role: options.role,
+          metadata: metadata[options.role] ?? {},
+        })),
+      };
+      const next = deps.next?.wanted() ? { limit: 1, kinds: deps.next.kinds } : null;
+      const completing = completeJob(deps.pool, completion, next);
+      const { done, claimed } = await (next ? deps.next!.track(completing) : completing);
+      if (claimed.length > 0) deps.next!.start(claimed);
+      // Reaped or canceled meanwhile: nothing was recorded; the caller deletes the files.
+      if (!done) throw new JobAbort('lost');
     },
     {
       deadline: Date.now() + OUTAGE_PATIENCE_MS,

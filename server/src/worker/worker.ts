@@ -94,6 +94,9 @@ export function createWorker(opts: WorkerOptions): Worker {
   const active = new Map<string, AbortController>();
   const groups = slotGroupsOf(opts.renderers, opts.concurrency);
   const activeIn = new Map(groups.map((g) => [g.name, 0]));
+  const groupKinds = new Map(groups.map((g) => [g.name, g.kinds]));
+  /** Completions that also claim a successor, in flight (claims the heartbeat must wait for). */
+  let completionsClaiming = 0;
   const runners = new Set<Promise<void>>();
   const renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules, memoryLimitMb: opts.renderMemoryMb });
   let started = false;
@@ -116,7 +119,7 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   const claimLoops = groups.map((group) =>
     createClaimLoop({
-      tx,
+      pool,
       workerId: id,
       kinds: group.kinds,
       freeSlots: () => group.size - activeIn.get(group.name)!,
@@ -138,6 +141,20 @@ export function createWorker(opts: WorkerOptions): Worker {
         storage: opts.storage,
         renderPool,
         renderers: opts.renderers,
+        // The job's slot is taken over in its completion's own transaction (one commit, not two).
+        next: {
+          kinds: groupKinds.get(group)!,
+          wanted: () => started && !stopping && connection.connected(),
+          start: (claimed) => claimed.forEach((j) => startJob(j, group)),
+          track: async (claiming) => {
+            completionsClaiming++;
+            try {
+              return await claiming;
+            } finally {
+              completionsClaiming--;
+            }
+          },
+        },
         workerId: id,
         maxAssetBytes: opts.maxAssetBytes,
         tmpRoot,
@@ -163,7 +180,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       tx,
       workerId: id,
       active,
-      claimInFlight: () => claimLoops.some((loop) => loop.inFlight()),
+      claimInFlight: () => completionsClaiming > 0 || claimLoops.some((loop) => loop.inFlight()),
       onReleased: (n) => {
         log.warn({ workerId: id, jobs: n }, 'released jobs this worker had lost track of');
         triggerClaims();

@@ -117,9 +117,11 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
   function onNotification(msg: pg.Notification) {
     const [id, companyId] = (msg.payload ?? '').split(',');
     if (!id || !companyId) return;
-    if (subs.size > 0 && watchedCompanies().includes(companyId)) awaited.add(id);
-    // Unwatched companies' events also pump: that keeps the cursor near the present, so a new
-    // subscriber's company is read from close to now.
+    // Nobody listening: nothing to read. The cursor may fall behind meanwhile; the next pump reads
+    // from it only the watched companies' events, and each stream drops what precedes its own start.
+    if (subs.size === 0) return;
+    if (watchedCompanies().includes(companyId)) awaited.add(id);
+    // Other companies' events pump too: that keeps the cursor near the present.
     requestPump();
   }
 

@@ -1,4 +1,5 @@
 import type { JobStatus, LiveEventType } from '@kiln/shared';
+import pg from 'pg';
 import { retryDelayMs } from './backoff.js';
 import { CHANNELS, JOB_COLUMNS, type JobRow, type Queryable } from './job-row.js';
 
@@ -136,51 +137,166 @@ export interface TransactionRunner {
 }
 
 /**
- * Claims up to `limit` queued jobs of the given kinds whose run_at has come, best priority first,
- * never taking a company past its max_concurrent_jobs. Each claimed job gets its
- * `content_job.running` event. A worker claims only kinds it can run, per slot group.
+ * A value written into SQL text as a literal. The claim and the completion are sent as one
+ * simple-protocol query of several statements — one round trip and one implicit transaction, each
+ * statement with a fresh snapshot — and that protocol takes no bind parameters.
  */
-export async function claimQueuedJobs(tx: TransactionRunner, workerId: string, limit: number, kinds: string[]): Promise<JobRow[]> {
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return pg.escapeLiteral(v);
+  return pg.escapeLiteral(JSON.stringify(v));
+}
+const textArray = (xs: string[]) => `ARRAY[${xs.map(literal).join(',')}]::text[]`;
+
+/** Where several statements were sent as one query, node-postgres answers with one result each. */
+const lastResult = <R>(res: unknown): { rows: R[] } => (Array.isArray(res) ? res[res.length - 1] : res) as { rows: R[] };
+
+/**
+ * The claim statement: up to `limit` queued jobs of the given kinds whose run_at has come, best
+ * priority first, never taking a company past its max_concurrent_jobs (companies already at it
+ * are skipped before candidates are picked, so they cannot starve the others), each with its
+ * `content_job.running` event. Must run after the claim lock was taken, in a later statement.
+ */
+function claimStatement(workerId: string, limit: number, kinds: string[]): string {
+  return `WITH busy AS (
+      SELECT company_id, count(*)::int AS n FROM content_jobs WHERE status = 'running' GROUP BY company_id
+    ), full_companies AS (
+      SELECT b.company_id FROM busy b JOIN companies c ON c.id = b.company_id WHERE b.n >= c.max_concurrent_jobs
+    ), candidates AS (
+      SELECT j.id, j.company_id, j.priority, j.run_at FROM content_jobs j
+      WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY(${textArray(kinds)})
+        AND j.company_id NOT IN (SELECT company_id FROM full_companies)
+      ORDER BY j.priority DESC, j.run_at, j.id
+      LIMIT ${literal(limit * 8)}
+      FOR UPDATE SKIP LOCKED
+    ), ranked AS (
+      SELECT c.id, c.priority, c.run_at,
+             row_number() OVER (PARTITION BY c.company_id ORDER BY c.priority DESC, c.run_at, c.id) AS rank,
+             co.max_concurrent_jobs - coalesce(b.n, 0) AS free
+      FROM candidates c JOIN companies co ON co.id = c.company_id LEFT JOIN busy b ON b.company_id = c.company_id
+    ), chosen AS (
+      SELECT id FROM ranked WHERE rank <= free ORDER BY priority DESC, run_at, id LIMIT ${literal(limit)}
+    ), u AS (
+      UPDATE content_jobs j
+      SET status = 'running', locked_by = ${literal(workerId)}, heartbeat_at = now(), attempt = j.attempt + 1,
+          started_at = coalesce(j.started_at, now()), progress = 0, stage = NULL, updated_at = now()
+      FROM chosen WHERE j.id = chosen.id
+      RETURNING ${JOB_COLUMNS}
+    ), ${eventsCte(`SELECT u."companyId", u.id, 'content_job.running',
+             jsonb_build_object('jobId', u.id, 'status', u.status, 'attempt', u.attempt, 'progress', 0)
+      FROM u`)}
+    SELECT u.*, ${NOTIFY_EVENT} AS notified
+    FROM u JOIN ev ON ev.job_id = u.id
+    ORDER BY u.priority DESC, u."runAt", u.id`;
+}
+
+const claimSql = (workerId: string, limit: number, kinds: string[]) =>
+  `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}); ${claimStatement(workerId, limit, kinds)}`;
+
+/** Claims jobs (see claimStatement) in one round trip. */
+export async function claimQueuedJobs(q: Queryable, workerId: string, limit: number, kinds: string[]): Promise<JobRow[]> {
   if (limit <= 0 || kinds.length === 0) return [];
-  return tx.inTransaction(async (q) => {
-    await q.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
-    const { rows } = await q.query<JobRow>(
-      `WITH busy AS (
-         SELECT company_id, count(*)::int AS n FROM content_jobs WHERE status = 'running' GROUP BY company_id
-       ), open_companies AS (
-         SELECT c.id, c.max_concurrent_jobs - coalesce(b.n, 0) AS free
-         FROM companies c LEFT JOIN busy b ON b.company_id = c.id
-         WHERE c.max_concurrent_jobs > coalesce(b.n, 0)
-       ), candidates AS (
-         SELECT j.id, j.company_id, j.priority, j.run_at FROM content_jobs j
-         WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY($3::text[])
-           AND j.company_id IN (SELECT id FROM open_companies)
-         ORDER BY j.priority DESC, j.run_at, j.id
-         LIMIT $2 * 8
-         FOR UPDATE SKIP LOCKED
-       ), ranked AS (
-         SELECT c.id, c.priority, c.run_at,
-                row_number() OVER (PARTITION BY c.company_id ORDER BY c.priority DESC, c.run_at, c.id) AS rank,
-                o.free
-         FROM candidates c JOIN open_companies o ON o.id = c.company_id
-       ), chosen AS (
-         SELECT id FROM ranked WHERE rank <= free ORDER BY priority DESC, run_at, id LIMIT $2
-       ), u AS (
-         UPDATE content_jobs j
-         SET status = 'running', locked_by = $1, heartbeat_at = now(), attempt = j.attempt + 1,
-             started_at = coalesce(j.started_at, now()), progress = 0, stage = NULL, updated_at = now()
-         FROM chosen WHERE j.id = chosen.id
-         RETURNING ${JOB_COLUMNS}
-       ), ${eventsCte(`SELECT u."companyId", u.id, 'content_job.running',
-                jsonb_build_object('jobId', u.id, 'status', u.status, 'attempt', u.attempt, 'progress', 0)
-         FROM u`)}
-       SELECT u.*, ${NOTIFY_EVENT} AS notified
-       FROM u JOIN ev ON ev.job_id = u.id
-       ORDER BY u.priority DESC, u."runAt", u.id`,
-      [workerId, limit, kinds],
-    );
-    return rows.map(stripNotify);
-  });
+  const res = await q.query(claimSql(workerId, limit, kinds));
+  return lastResult<JobRow>(res).rows.map(stripNotify);
+}
+
+// ---------------------------------------------------------------------------------------------
+// running → done: the completion
+
+export interface CompletedOutput {
+  provider: string;
+  namespace: string;
+  objectKey: string;
+  contentType: string;
+  byteSize: number;
+  sha256: string;
+  filename: string;
+  role: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface Completion {
+  jobId: string;
+  workerId: string;
+  outputs: CompletedOutput[];
+  warnings: string[];
+}
+
+/**
+ * Records a finished render in one statement: the asset rows, an `asset.created` event for each
+ * (in output order) and then `content_job.done` with their ids, the webhook outbox row and the
+ * NOTIFYs — all guarded by `status = 'running' AND locked_by = worker`, so a job that was reaped or
+ * canceled meanwhile gets neither assets nor `done`.
+ */
+function completionStatement(c: Completion): string {
+  const outputs = c.outputs.map((o, i) => ({
+    ord: i, provider: o.provider, namespace: o.namespace, object_key: o.objectKey, content_type: o.contentType,
+    byte_size: o.byteSize, sha256: o.sha256, original_filename: o.filename, role: o.role, metadata: o.metadata ?? {},
+  }));
+  return `WITH u AS (
+      UPDATE content_jobs j
+      SET status = 'done', progress = 1, stage = 'done', error_code = NULL, error_message = NULL,
+          warnings = ${literal(c.warnings)}::jsonb, finished_at = now(), updated_at = now()
+      WHERE j.id = ${literal(c.jobId)} AND j.status = 'running' AND j.locked_by = ${literal(c.workerId)}
+      RETURNING ${JOB_COLUMNS}
+    ), x AS (
+      SELECT * FROM jsonb_to_recordset(${literal(outputs)}::jsonb)
+        AS x(ord int, provider text, namespace text, object_key text, content_type text, byte_size bigint, sha256 text,
+             original_filename text, role text, metadata jsonb)
+    ), a AS (
+      INSERT INTO assets (company_id, provider, namespace, object_key, content_type, byte_size, sha256,
+                          original_filename, source_task_id, source_job_id, role, metadata)
+      SELECT u."companyId", x.provider, x.namespace, x.object_key, x.content_type, x.byte_size, x.sha256,
+             x.original_filename, u."sourceTaskId", u.id, x.role, x.metadata
+      FROM u, x
+      RETURNING id, object_key, role, content_type, byte_size
+    ), numbered AS (
+      SELECT a.*, x.ord FROM a JOIN x ON x.object_key = a.object_key
+    ), ev AS (
+      INSERT INTO content_job_events (company_id, job_id, type, payload)
+      SELECT company_id, job_id, type, payload FROM (
+        SELECT u."companyId" AS company_id, u.id AS job_id, 'asset.created' AS type,
+               jsonb_build_object('jobId', u.id, 'status', 'running', 'assetId', n.id, 'role', n.role,
+                                  'contentType', n.content_type, 'byteSize', n.byte_size) AS payload, n.ord AS ord
+        FROM u, numbered n
+        UNION ALL
+        SELECT u."companyId", u.id, 'content_job.done',
+               jsonb_build_object('jobId', u.id, 'status', u.status, 'progress', 1, 'stage', 'done', 'attempt', u.attempt,
+                                  'assetIds', (SELECT coalesce(jsonb_agg(n.id ORDER BY n.ord), '[]'::jsonb) FROM numbered n)),
+               2147483647
+        FROM u
+      ) e ORDER BY ord
+      RETURNING id, company_id, job_id, type
+    ), webhook AS (
+      INSERT INTO webhook_deliveries (company_id, job_id, event_id, url)
+      SELECT u."companyId", u.id, ev.id, u."webhookUrl" FROM u JOIN ev ON ev.job_id = u.id AND ev.type = 'content_job.done'
+      WHERE u."webhookUrl" IS NOT NULL
+    )
+    SELECT ev.type, ${NOTIFY_EVENT} AS notified FROM ev`;
+}
+
+/**
+ * Completes a job (see completionStatement) and, in the same transaction and round trip, claims
+ * up to `next.limit` jobs to take its place: one commit per job instead of two. `done` is false
+ * when the job was no longer this worker's.
+ */
+export async function completeJob(
+  q: Queryable,
+  c: Completion,
+  next: { limit: number; kinds: string[] } | null,
+): Promise<{ done: boolean; claimed: JobRow[] }> {
+  const claiming = next !== null && next.limit > 0 && next.kinds.length > 0;
+  const sql = claiming ? `${completionStatement(c)}; ${claimSql(c.workerId, next.limit, next.kinds)}` : completionStatement(c);
+  const res = await q.query(sql);
+  const results = (Array.isArray(res) ? res : [res]) as { rows: Record<string, unknown>[] }[];
+  const done = results[0]!.rows.some((r) => r.type === 'content_job.done');
+  const claimed = claiming ? (results[results.length - 1]!.rows as unknown as JobRow[]).map(stripNotify) : [];
+  return { done, claimed };
 }
 
 // ---------------------------------------------------------------------------------------------
