@@ -168,3 +168,16 @@ describe('refused uploads leave nothing behind', () => {
     expect(partials).toEqual([]);
   });
 });
+
+describe('serving what a browser would execute', () => {
+  it('an SVG asset is served with a sandbox CSP and nosniff; a PNG without the CSP', async () => {
+    const svg = await upload('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>', 'image/svg+xml', 'a.svg');
+    expect(svg.status).toBe(201);
+    const res = await fetch(kiln.url + svg.body.url);
+    expect(res.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const pngRes = await fetch(kiln.url + (await upload(png, 'image/png', 'b.png')).body.url);
+    expect(pngRes.headers.get('content-security-policy')).toBeNull();
+    expect(pngRes.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
