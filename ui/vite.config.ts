@@ -13,7 +13,20 @@ export default defineConfig(({ command }) => {
     plugins: [react()],
     // Relative asset URLs, so the build also works behind a reverse proxy under a path prefix.
     base: './',
-    build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+    build: {
+      outDir: 'dist',
+      emptyOutDir: true,
+      sourcemap: true,
+      rolldownOptions: {
+        // @kiln/shared (which @kiln/client imports a few constants from) defines its zod schemas
+        // at module level; nothing here uses them, and declaring its modules free of side
+        // effects lets them, and zod with them, drop out of the bundle.
+        treeshake: { moduleSideEffects: (id: string) => !/[\\/]packages[\\/]shared[\\/]/.test(id) },
+        // The client's Node-only paths (uploading or saving a file by path) import node:* lazily;
+        // a browser never reaches them, so they are left as they are rather than stubbed.
+        external: [/^node:/],
+      },
+    },
     server: {
       proxy: { '/api': { target: process.env.KILN_URL ?? 'http://127.0.0.1:3100', changeOrigin: true } },
     },
