@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { kilnApi, type CompanyView, type RendererView } from './api/kiln-api.js';
+import type { CompanyView, RendererView } from './api/job-view.js';
 import { readApiKey, writeApiKey } from './api/api-key.js';
-import { isUnauthorized } from './api/http.js';
+import { isUnauthorized, KilnClientProvider, useKiln } from './api/kiln-client.js';
 import { routeHref, useRoute } from './routing.js';
 import { CompanyEventsProvider, useCompanyEvents } from './live/company-events.js';
 import { ApiKeyPanel } from './components/api-key-panel.js';
@@ -10,6 +10,7 @@ import { JobsPage } from './pages/jobs-page.js';
 import { JobPage } from './pages/job-page.js';
 import { NewJobPage } from './pages/new-job-page.js';
 import { AssetsPage } from './pages/assets-page.js';
+import { AssetPage } from './pages/asset-page.js';
 
 const COMPANY_KEY = 'kiln.companyId';
 
@@ -21,8 +22,21 @@ export interface PageProps {
 }
 
 export function App() {
-  const route = useRoute();
   const [apiKey, setApiKey] = useState(readApiKey);
+  const saveKey = (key: string | null) => {
+    writeApiKey(key);
+    setApiKey(key);
+  };
+  return (
+    <KilnClientProvider apiKey={apiKey}>
+      <Dashboard apiKey={apiKey} saveKey={saveKey} />
+    </KilnClientProvider>
+  );
+}
+
+function Dashboard({ apiKey, saveKey }: { apiKey: string | null; saveKey(key: string | null): void }) {
+  const client = useKiln();
+  const route = useRoute();
   const [companies, setCompanies] = useState<CompanyView[] | null>(null);
   const [renderers, setRenderers] = useState<RendererView[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
@@ -30,43 +44,34 @@ export function App() {
   const [keyPanelOpen, setKeyPanelOpen] = useState(false);
 
   useEffect(() => {
-    let stale = false;
+    const abort = new AbortController();
     setLoadError(null);
-    Promise.all([kilnApi.companies(), kilnApi.renderers()])
+    Promise.all([client.listCompanies({ signal: abort.signal }), client.listRenderers({ signal: abort.signal })])
       .then(([c, r]) => {
-        if (stale) return;
-        setCompanies(c.items);
-        setRenderers(r.items);
-        setCompanyId((current) => (current && c.items.some((x) => x.id === current) ? current : (c.items[0]?.id ?? null)));
+        setCompanies(c);
+        setRenderers(r);
+        setCompanyId((current) => (current && c.some((x) => x.id === current) ? current : (c[0]?.id ?? null)));
       })
-      .catch((err) => !stale && setLoadError(err));
-    return () => {
-      stale = true;
-    };
-  }, [apiKey]);
+      .catch((err) => !abort.signal.aborted && setLoadError(err));
+    return () => abort.abort();
+  }, [client]);
 
   useEffect(() => {
     if (companyId) localStorage.setItem(COMPANY_KEY, companyId);
   }, [companyId]);
-
-  const saveKey = (key: string | null) => {
-    writeApiKey(key);
-    setApiKey(key);
-    setKeyPanelOpen(false);
-  };
 
   const needsKey = isUnauthorized(loadError);
   const [section = 'jobs', param] = route.segments;
   const page = companyId && companies ? { companyId, apiKey, renderers } : null;
 
   return (
-    <CompanyEventsProvider companyId={needsKey ? null : companyId} apiKey={apiKey}>
+    <CompanyEventsProvider companyId={needsKey ? null : companyId}>
       <header className="topbar">
         <a className="brand" href={routeHref('jobs')}>
           <span className="brand-mark" aria-hidden="true" />
           Kiln
         </a>
-        <nav>
+        <nav aria-label="Pages">
           <a href={routeHref('jobs')} className={section === 'jobs' ? 'active' : ''}>
             Jobs
           </a>
@@ -94,10 +99,27 @@ export function App() {
           <button type="button" className={`link-button ${apiKey ? 'key-set' : ''}`} onClick={() => setKeyPanelOpen((o) => !o)}>
             {apiKey ? 'API key ✓' : 'API key'}
           </button>
+          <nav className="docs-links" aria-label="Documentation">
+            <a href="/api/docs" target="_blank" rel="noopener" data-docs="api">
+              API reference
+            </a>
+            <a href="/llms.txt" target="_blank" rel="noopener" data-docs="llms">
+              llms.txt
+            </a>
+          </nav>
         </div>
       </header>
       <main>
-        {(keyPanelOpen || needsKey) && <ApiKeyPanel current={apiKey} required={needsKey} onSave={saveKey} />}
+        {(keyPanelOpen || needsKey) && (
+          <ApiKeyPanel
+            current={apiKey}
+            required={needsKey}
+            onSave={(key) => {
+              saveKey(key);
+              setKeyPanelOpen(false);
+            }}
+          />
+        )}
         {loadError && !needsKey ? <ErrorNote error={loadError} /> : null}
         {!loadError && companies?.length === 0 && <p className="empty">This key sees no company.</p>}
         {!loadError && !companies && <p className="muted">Loading…</p>}
@@ -111,6 +133,7 @@ function Page({ section, param, props }: { section: string; param: string | unde
   if (section === 'jobs' && param) return <JobPage {...props} jobId={param} key={param} />;
   if (section === 'jobs') return <JobsPage {...props} />;
   if (section === 'new') return <NewJobPage {...props} />;
+  if (section === 'assets' && param) return <AssetPage {...props} assetId={param} key={param} />;
   if (section === 'assets') return <AssetsPage {...props} />;
   return (
     <p className="empty">

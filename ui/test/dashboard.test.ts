@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKilnWithTestKinds, TEST_RENDERERS } from '../../server/test/support/test-kiln-with-test-kinds.js';
+import { TEST_RENDERERS } from '../../server/test/support/test-kiln-with-test-kinds.js';
 import { startTestKiln, waitForJob, type TestKiln } from '../../server/test/support/test-kiln.js';
 import { apiKeyService } from '../../server/src/services/auth/api-key-service.js';
 import { companyService } from '../../server/src/services/companies/company-service.js';
@@ -33,8 +34,47 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
+/** test-warn (a job that reports the warnings it is given) lives with the CLI tests' kinds. */
+const CLI_TEST_RENDERERS = new URL('../../server/test/support/cli-test-renderers.ts', import.meta.url).href;
+
 const jobsPath = () => `/api/companies/${kiln.companyId}/content-jobs`;
-const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+const shot = (name: string, p: Page = page) => p.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+
+/** A real PNG (8-bit RGB, a horizontal gradient), made here so the upload is a file a decoder accepts. */
+function pngOf(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, no filter method, no interlace
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) rows.set([Math.round((255 * x) / width), 80, 200], y * (width * 3 + 1) + 1 + x * 3);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+async function renderersOf(): Promise<{ kind: string; example: any; inputSchema: any }[]> {
+  return (await kiln.api('GET', '/api/renderers')).body.items;
+}
+
+/** Nothing on the page is wider than the viewport (so the body never scrolls sideways). */
+const horizontalOverflow = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+/** The element is entirely inside the viewport as the page first shows (no scrolling). */
+async function inViewWithoutScrolling(p: Page, selector: string) {
+  await p.evaluate(() => window.scrollTo(0, 0));
+  return p.locator(selector).first().evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth && r.width > 0;
+  });
+}
 
 /** GETs of the job list (not of one job, not the event streams) made by the page. */
 function countListRequests(p: Page) {
@@ -50,7 +90,7 @@ beforeAll(async () => {
   ensureUiBuilt();
   mkdirSync(artifacts, { recursive: true });
   [kiln, browser] = await Promise.all([
-    startKilnWithTestKinds(),
+    startTestKiln({}, { rendererModules: [TEST_RENDERERS, CLI_TEST_RENDERERS] }),
     chromium.launch({
       executablePath: '/usr/bin/chromium',
       // playwright gives the browser a fresh temporary profile of its own.
@@ -93,13 +133,18 @@ describe('dashboard', () => {
   });
 
   it('submits the New job form prefilled with the image example and shows the job finish, then its image', async () => {
-    const renderers = (await kiln.api('GET', '/api/renderers')).body.items as { kind: string; example: any }[];
-    const example = renderers.find((r) => r.kind === 'image')!.example;
+    const image = (await renderersOf()).find((r) => r.kind === 'image')!;
+    const { example } = image;
+    const card = image.inputSchema.oneOf.find((v: any) => v.properties.mode.const === 'card');
 
     await page.goto(`${kiln.url}/#/new?kind=image`);
     const title = page.locator('[data-path="input.title"] input');
     await expect.poll(() => title.inputValue()).toBe(example.title);
-    expect(await page.locator('[data-path="input.mode"] select option:checked').textContent()).toBe('card');
+    // Labels and help text are the schema's titles and descriptions, and the variant is named by its title.
+    expect(await page.locator('[data-path="input.mode"] select option:checked').textContent()).toBe(card.title);
+    expect(await page.locator('[data-path="input.title"] > label').textContent()).toBe(`${card.properties.title.title}*`);
+    const help = page.locator(`#${await title.getAttribute('aria-describedby')}`);
+    expect(await help.textContent()).toBe(card.properties.title.description);
     expect(await page.locator('[data-path="input.theme.accent"] input[type="text"]').inputValue()).toBe(example.theme.accent);
     await page.locator('#job-task').fill('ui-task-image');
     await shot('new-job-image');
@@ -139,7 +184,7 @@ describe('dashboard', () => {
     await shot('job-image');
 
     await page.goto(`${kiln.url}/#/assets?task=ui-task-image`);
-    await expect.poll(() => page.locator('.asset-card').count()).toBe(1);
+    await expect.poll(() => page.locator('.asset-card').count()).toBe(1); // the image; its preview is its thumbnail
     await page.waitForFunction(() => {
       const el = document.querySelector<HTMLImageElement>('.asset-card img');
       return !!el && el.complete && el.naturalWidth > 0;
@@ -149,36 +194,68 @@ describe('dashboard', () => {
     await shot('assets');
   });
 
-  it('plays a video asset on its job page, seeking with Range requests', async () => {
-    const renderers = (await kiln.api('GET', '/api/renderers')).body.items as { kind: string; example: any }[];
-    const example = structuredClone(renderers.find((r) => r.kind === 'video')!.example);
-    const input = {
-      ...example,
-      resolution: { width: 320, height: 180 },
-      fps: 10,
-      format: 'webm', // VP9: every Chromium build plays it
-      quality: 'draft',
-      scenes: example.scenes.map((s: any) => ({ ...s, durationMs: 1000, transitionMs: 300 })),
-    };
-    delete input.soundtrack;
-    const { status, body } = await kiln.api('POST', jobsPath(), { kind: 'video', input });
-    expect(status).toBe(202);
-    const job = await waitForJob(kiln, body.jobId);
-    expect(job.status).toBe('done');
+  it('edits a video through forms (a card scene, a chart scene with its JSON spec), submits it, and plays it with its poster', async () => {
+    const video = (await renderersOf()).find((r) => r.kind === 'video')!;
+    const defs = video.inputSchema.$defs;
+    await page.goto(`${kiln.url}/#/new?kind=video`);
+    await page.getByRole('tab', { name: 'Form' }).click();
+    const field = (p: string) => page.locator(`[data-path="input.${p}"]`);
+
+    // Scene 1 is a card: its fields come from $defs.ImageCardFields, as form fields.
+    const cardTitle = field('scenes.0.visual.card.title').locator('input');
+    await expect.poll(() => cardTitle.inputValue()).toBe(video.example.scenes[0].visual.card.title);
+    expect(await field('scenes.0.visual.card.title').locator('> label').textContent()).toBe(`${defs.ImageCardFields.properties.title.title}*`);
+    await cardTitle.fill('Edited through the form');
+    await field('scenes.0.visual.card.subtitle').locator('input').fill('');
+
+    // Scene 2 becomes a chart: $defs.ChartInputFields as a form whose spec is a JSON editor.
+    await field('scenes.1.visual.type').locator('select').selectOption({ label: 'Chart' });
+    const spec = field('scenes.1.visual.chart.spec').locator('textarea.json-editor');
+    await spec.fill(JSON.stringify({ mark: 'bar', data: { values: [{ q: 'Q1', v: 3 }, { q: 'Q2', v: 5 }] }, encoding: { x: { field: 'q', type: 'nominal' }, y: { field: 'v', type: 'quantitative' } } }));
+    expect(await field('scenes.1.visual.chart.scale').locator('input[type="number"]').count()).toBe(1);
+    expect(await field('scenes.1.visual.chart.format').locator('select').count()).toBe(1);
+
+    // Small, short and silent, so it renders quickly; WebM (VP9) plays in every Chromium build.
+    await field('resolution').locator('select').first().selectOption('custom');
+    await field('resolution.width').locator('input').fill('320');
+    await field('resolution.height').locator('input').fill('180');
+    await field('fps').locator('input').fill('10');
+    await field('format').locator('select').selectOption({ label: 'webm' });
+    await field('quality').locator('select').selectOption({ label: 'draft' });
+    for (const i of [0, 1]) await field(`scenes.${i}.durationMs`).locator('input').fill('1000');
+    await field('scenes.0.transitionMs').locator('input').fill('300');
+    await field('soundtrack.type').locator('select').selectOption('');
+    await shot('new-job-video-form');
+
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.waitForURL(/#\/jobs\?created=/);
+    const jobId = new URL(page.url()).hash.split('created=')[1]!;
+    const job = await waitForJob(kiln, jobId);
+    expect(job.status, JSON.stringify(job.error)).toBe('done');
+    expect(job.input.scenes[0].visual).toMatchObject({ type: 'card', card: { title: 'Edited through the form' } });
+    expect(job.input.scenes[0].visual.card.subtitle).toBeUndefined(); // emptied: left out
+    expect(job.input.scenes[1].visual.type).toBe('chart');
+    expect(job.input.resolution).toEqual({ width: 320, height: 180 });
+    expect(job.input.soundtrack).toBeUndefined();
 
     const ranges: number[] = [];
     page.on('response', (r) => {
       if (r.url().includes('/content') && r.request().headers().range) ranges.push(r.status());
     });
-    await page.goto(`${kiln.url}/#/jobs/${body.jobId}`);
-    const video = page.locator('figure[data-role="primary"] video[data-asset-preview="video"]');
-    await video.waitFor();
-    await video.evaluate((v: HTMLVideoElement) => (v.currentTime = 1.5));
+    await page.goto(`${kiln.url}/#/jobs/${jobId}`);
+    const player = page.locator('figure[data-role="primary"] video[data-asset-preview="video"]');
+    await player.waitFor();
+    // The poster is the job's preview frame, shown before playback.
+    const preview = job.assets.find((a: any) => a.role === 'preview');
+    expect(await player.getAttribute('poster')).toBe(`/api/companies/${kiln.companyId}/assets/${preview.id}/content`);
+    const poster = await page.request.get(`${kiln.url}${await player.getAttribute('poster')}`);
+    expect(poster.headers()['content-type']).toBe('image/webp');
+    await player.evaluate((v: HTMLVideoElement) => (v.currentTime = 1.5));
     await page.waitForFunction(() => {
       const v = document.querySelector<HTMLVideoElement>('video[data-asset-preview="video"]');
       return !!v && v.readyState >= 2 && !v.seeking && v.currentTime > 1;
     });
-    expect(await video.evaluate((v: HTMLVideoElement) => [v.videoWidth, v.videoHeight])).toEqual([320, 180]);
+    expect(await player.evaluate((v: HTMLVideoElement) => [v.videoWidth, v.videoHeight])).toEqual([320, 180]);
     expect(ranges).toContain(206);
     await shot('job-video');
   });
@@ -236,6 +313,9 @@ describe('dashboard', () => {
         if (!['string', 'number', 'integer', 'boolean'].includes(prop.type)) continue;
         const control = page.locator(`[data-path="input.${key}"]`).locator('input, select, textarea:not(.json-editor)');
         expect(await control.count(), `${r.kind}.${key}`).toBeGreaterThan(0);
+        // Labelled by its title (never the field name), described by its description.
+        expect(await page.locator(`[data-path="input.${key}"] label`).first().textContent(), `${r.kind}.${key}`).toMatch(new RegExp(`^${prop.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\*?$`));
+        expect(await page.locator(`[data-path="input.${key}"] .hint`).first().textContent(), `${r.kind}.${key}`).toBe(prop.description);
       }
       await shot(`new-job-${r.kind}`);
       // The form holds exactly the example: nothing dropped, nothing added.
@@ -277,6 +357,127 @@ describe('dashboard', () => {
     expect(await page.locator('button[data-action="cancel"]').count()).toBe(0);
     expect((await kiln.api('GET', `${jobsPath()}/${body.jobId}`)).body.status).toBe('canceled');
     await shot('job-canceled');
+  });
+  it('uploads a PNG from the file input and a CSV by drag and drop; the gallery shows them; lineage links both ways', async () => {
+    await page.goto(`${kiln.url}/#/assets`);
+    await page.locator('input[type="file"][name="upload"]').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: pngOf(64, 32) });
+    await page.locator('.uploads li[data-upload-state="done"]', { hasText: 'logo.png' }).waitFor();
+    const card = page.locator('.asset-card[data-role="input"]', { hasText: 'logo.png' });
+    await card.waitFor();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('.asset-card[data-role="input"] img')).some((i) => i.complete && i.naturalWidth === 64));
+    const logoId = (await card.getAttribute('data-asset-id'))!;
+    const stored = (await kiln.api('GET', `/api/companies/${kiln.companyId}/assets/${logoId}`)).body;
+    expect([stored.role, stored.contentType, stored.byteSize]).toEqual(['input', 'image/png', pngOf(64, 32).length]);
+
+    // Dropped on the page: the same upload path.
+    await page.locator('.assets-page').evaluate((target) => {
+      const files = new DataTransfer();
+      files.items.add(new File(['quarter,revenue\nQ1,3\nQ2,5\n'], 'rows.csv', { type: 'text/csv' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { dataTransfer: files, bubbles: true, cancelable: true }));
+    });
+    await page.locator('.asset-card[data-role="input"]', { hasText: 'rows.csv' }).waitFor();
+    // A file the server refuses shows why, next to its name.
+    await page.locator('input[type="file"][name="upload"]').setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
+    await expect.poll(() => page.locator('.uploads li[data-upload-state="error"] [role="alert"]').textContent()).toMatch(/unsupported_media_type|validation_failed/);
+    await shot('assets-uploaded');
+
+    // A card that uses the upload as its logo: the job links its input, the upload links what was made from it.
+    const made = await kiln.api('POST', jobsPath(), { kind: 'image', input: { mode: 'card', title: 'With a logo', logoAssetId: logoId } }, { prefer: 'wait=30' });
+    expect(made.body.status).toBe('done');
+    const outputId = made.body.output.id as string;
+    await page.goto(`${kiln.url}/#/jobs/${made.body.id}`);
+    const input = page.locator(`[data-lineage="input"][data-asset-id="${logoId}"] a[data-asset-link]`);
+    await expect.poll(() => input.textContent()).toBe('logo.png');
+    await input.click();
+    await page.waitForURL(new RegExp(`#/assets/${logoId}$`));
+    const descendant = page.locator(`[data-lineage="descendant"][data-asset-id="${outputId}"]`);
+    await descendant.waitFor();
+    expect(await descendant.locator('a[data-job-link]').getAttribute('href')).toBe(`#/jobs/${made.body.id}`);
+    expect(await page.locator('.derived-from').count()).toBe(0); // an upload is derived from nothing
+    await descendant.locator('a[data-asset-link]').click();
+    await page.waitForURL(new RegExp(`#/assets/${outputId}$`));
+    await page.locator(`[data-derived-from="${logoId}"] a[data-asset-link]`, { hasText: 'logo.png' }).waitFor();
+    await page.locator(`[data-lineage="ancestor"][data-asset-id="${logoId}"]`).waitFor();
+    await shot('asset-lineage');
+  });
+
+  it("lists a job's warnings, with its output and Download button first, in view on a laptop screen", async () => {
+    const warnings = ['Raw HTML was shown as text.', 'The title was shrunk to fit.'];
+    const { body } = await kiln.api('POST', jobsPath(), { kind: 'test-warn', input: { warnings } }, { prefer: 'wait=30' });
+    expect(body.status).toBe('done');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      await page.goto(`${kiln.url}/#/jobs/${body.id}`);
+      const list = page.getByRole('region', { name: /2 warnings/ }).getByRole('listitem');
+      await expect.poll(() => list.allTextContents()).toEqual(warnings);
+      await page.locator('pre.text-preview', { hasText: '2 warnings' }).waitFor();
+      expect(await inViewWithoutScrolling(page, 'figure[data-role="primary"] [data-download]')).toBe(true);
+      await shot('job-warnings');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  });
+
+  it('folds a run of progress events into one line that opens to show them', async () => {
+    // Steps 300 ms apart: more than the worker's 200 ms between progress writes, so each is an event.
+    const { body } = await kiln.api('POST', jobsPath(), { kind: 'test-slow', input: { ms: 1500, steps: 5 } }, { prefer: 'wait=30' });
+    await page.goto(`${kiln.url}/#/jobs/${body.id}`);
+    await page.locator('tr[data-event-type="content_job.done"]').waitFor();
+    const fold = page.locator('tr[data-event-fold]');
+    expect(await fold.count()).toBe(1);
+    const text = (await fold.textContent())!;
+    const [, first, last, n] = text.match(/progress (\d+)% → (\d+)% \((\d+) events\)/) ?? [];
+    expect(Number(first)).toBeLessThan(100);
+    expect(Number(last)).toBe(100);
+    expect(Number(n)).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('tr[data-event-type="content_job.progress"]').count()).toBe(0);
+    const toggle = fold.getByRole('button');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('tr[data-event-type="content_job.progress"]').count()).toBe(Number(n));
+    await shot('job-events-unfolded');
+  });
+
+  it('links the API reference and the agents\' guide from the header', async () => {
+    await page.goto(`${kiln.url}/#/jobs`);
+    const api = page.getByRole('navigation', { name: 'Documentation' }).getByRole('link', { name: 'API reference' });
+    const llms = page.getByRole('navigation', { name: 'Documentation' }).getByRole('link', { name: 'llms.txt' });
+    expect(await api.getAttribute('href')).toBe('/api/docs');
+    expect(await llms.getAttribute('href')).toBe('/llms.txt');
+    const [docs, guide] = await Promise.all([page.request.get(`${kiln.url}/api/docs`), page.request.get(`${kiln.url}/llms.txt`)]);
+    expect([docs.status(), docs.headers()['content-type']]).toEqual([200, expect.stringContaining('text/html')]);
+    expect([guide.status(), guide.headers()['content-type']]).toEqual([200, expect.stringContaining('text/plain')]);
+  });
+
+  it('fits a 390 px wide phone: no page scrolls sideways, and a job\'s Download button is in view', async () => {
+    const made = await kiln.api('POST', jobsPath(), { kind: 'image', input: { mode: 'card', title: 'On a phone', size: 'story' } }, { prefer: 'wait=30' });
+    expect(made.body.status).toBe('done');
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+    const phone = await ctx.newPage();
+    try {
+      const pages: [string, string, string][] = [
+        ['jobs', '#/jobs', 'tr[data-job-id]'],
+        ['job', `#/jobs/${made.body.id}`, 'figure[data-role="primary"] img'],
+        ['new-image', '#/new?kind=image', '.schema-form .field'],
+        ['new-video', '#/new?kind=video', '[data-path="input.scenes.0.visual.card.title"]'],
+        ['assets', '#/assets', '.asset-card'],
+        ['asset', `#/assets/${made.body.output.id}`, '.lineage'],
+      ];
+      for (const [name, hash, ready] of pages) {
+        await phone.goto(`${kiln.url}/${hash}`);
+        await phone.locator(ready).first().waitFor();
+        expect(await phone.evaluate(() => window.innerWidth)).toBe(390);
+        expect(await horizontalOverflow(phone), name).toBeLessThanOrEqual(0);
+        expect(await phone.evaluate(() => document.documentElement.scrollWidth), name).toBeLessThanOrEqual(390);
+        await shot(`phone-${name}`, phone);
+      }
+      await phone.goto(`${kiln.url}/#/jobs/${made.body.id}`);
+      await phone.waitForFunction(() => (document.querySelector<HTMLImageElement>('figure[data-role="primary"] img')?.naturalWidth ?? 0) > 0);
+      expect(await inViewWithoutScrolling(phone, 'figure[data-role="primary"] [data-download]')).toBe(true);
+    } finally {
+      await ctx.close();
+    }
   });
 });
 

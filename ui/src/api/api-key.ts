@@ -22,8 +22,3 @@ export function writeApiKey(key: string | null): void {
     /* storage disabled */
   }
 }
-
-export function authHeaders(): Record<string, string> {
-  const key = readApiKey();
-  return key ? { authorization: `Bearer ${key}` } : {};
-}

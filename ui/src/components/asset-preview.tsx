@@ -1,29 +1,30 @@
 import { useEffect, useState } from 'react';
-import { assetContentUrl, type AssetView } from '../api/kiln-api.js';
-import { authHeaders } from '../api/api-key.js';
-import { ApiError } from '../api/http.js';
+import { assetContentUrl, type AssetView } from '../api/job-view.js';
+import { useKiln } from '../api/kiln-client.js';
+import { assetBlob, assetStart } from '../api/asset-content.js';
+import { routeHref } from '../routing.js';
 import { formatBytes, formatDuration } from '../format.js';
 
 /**
  * A URL the browser can load the asset from. Without an API key that is the content URL itself,
  * so <video> and <audio> seek with Range requests. With a key (authenticated mode) media elements
- * cannot send the header, so the file is fetched once with it and shown from a blob: URL.
+ * cannot send the header, so the file is fetched once through the client and shown from a blob: URL.
  */
-export function useAssetUrl(asset: AssetView, apiKey: string | null): { url: string | null; error: unknown } {
-  const direct = assetContentUrl(asset);
+export function useAssetUrl(asset: AssetView | undefined, apiKey: string | null): { url: string | null; error: unknown } {
+  const client = useKiln();
+  const direct = asset ? assetContentUrl(asset) : null;
   const [state, setState] = useState<{ url: string | null; error: unknown }>({ url: apiKey ? null : direct, error: null });
   useEffect(() => {
-    if (!apiKey) {
+    if (!asset || !apiKey) {
       setState({ url: direct, error: null });
       return;
     }
     const abort = new AbortController();
     let objectUrl: string | null = null;
     setState({ url: null, error: null });
-    fetch(direct, { headers: authHeaders(), signal: abort.signal })
-      .then(async (res) => {
-        if (!res.ok) throw await ApiError.fromResponse(res);
-        objectUrl = URL.createObjectURL(await res.blob());
+    assetBlob(client, asset, abort.signal)
+      .then((blob) => {
+        objectUrl = URL.createObjectURL(blob);
         setState({ url: objectUrl, error: null });
       })
       .catch((error) => !abort.signal.aborted && setState({ url: null, error }));
@@ -31,38 +32,50 @@ export function useAssetUrl(asset: AssetView, apiKey: string | null): { url: str
       abort.abort();
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-  }, [direct, apiKey]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [direct, apiKey, client]);
   return state;
 }
 
 /** `?download=1` makes the server answer with `Content-Disposition: attachment`. */
-export function DownloadButton({ asset, apiKey }: { asset: AssetView; apiKey: string | null }) {
+export function DownloadButton({ asset, apiKey, className = '' }: { asset: AssetView; apiKey: string | null; className?: string }) {
+  const client = useKiln();
+  const [error, setError] = useState<string | null>(null);
   const href = assetContentUrl(asset, true);
   if (!apiKey) {
     return (
-      <a className="button" href={href} download={asset.filename} data-download={asset.id}>
+      <a className={`button ${className}`} href={href} download={asset.filename} data-download={asset.id}>
         Download
       </a>
     );
   }
   const download = async () => {
-    const res = await fetch(href, { headers: authHeaders() });
-    if (!res.ok) return alert((await ApiError.fromResponse(res)).message);
-    const url = URL.createObjectURL(await res.blob());
-    const a = Object.assign(document.createElement('a'), { href: url, download: asset.filename });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setError(null);
+    try {
+      const url = URL.createObjectURL(await assetBlob(client, asset));
+      Object.assign(document.createElement('a'), { href: url, download: asset.filename }).click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
   };
   return (
-    <button type="button" className="button" onClick={download} data-download={asset.id}>
-      Download
-    </button>
+    <>
+      <button type="button" className={`button ${className}`} onClick={download} data-download={asset.id}>
+        Download
+      </button>
+      {error && (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
   );
 }
 
 export function describeAsset(asset: AssetView): string {
   const m = asset.metadata;
-  const parts = [asset.contentType, formatBytes(asset.byteSize)];
+  const parts = [asset.contentType.split(';')[0]!, formatBytes(asset.byteSize)];
   if (m.width && m.height) parts.push(`${m.width}×${m.height}`);
   if (typeof m.durationMs === 'number') parts.push(formatDuration(m.durationMs));
   if (m.pages) parts.push(`${m.pages} page${m.pages === 1 ? '' : 's'}`);
@@ -70,19 +83,22 @@ export function describeAsset(asset: AssetView): string {
 }
 
 /**
- * The asset shown the way its type allows: images, video and audio natively; HTML in a sandboxed
- * frame (no scripts); PDF as its preview image (headless and mobile browsers often lack a PDF
- * viewer) with a link to open it; text as its first lines.
+ * The asset shown the way its type allows: images, video (with its poster) and audio natively;
+ * HTML in a sandboxed frame (no scripts); PDF as its preview image (headless and mobile browsers
+ * often lack a PDF viewer) with a link to open it; text as its first lines. The name and the
+ * Download button come first, so they are in view however tall the file is.
  */
-export function AssetPreview({ asset, preview, apiKey }: { asset: AssetView; preview?: AssetView; apiKey: string | null }) {
-  const { url, error } = useAssetUrl(asset, apiKey);
+export function AssetPreview({ asset, preview, apiKey, linkToAsset = false }: { asset: AssetView; preview?: AssetView; apiKey: string | null; linkToAsset?: boolean }) {
   const type = asset.contentType.split(';')[0]!.trim();
+  const { url, error } = useAssetUrl(asset, apiKey);
+  // A video shows its preview (the poster frame) until it plays.
+  const poster = useAssetUrl(type.startsWith('video/') ? preview : undefined, apiKey).url;
   let body;
   if (error) body = <p className="error-note">Could not load the file: {error instanceof Error ? error.message : String(error)}</p>;
   else if (!url) body = <p className="muted">Loading…</p>;
   else if (type.startsWith('image/')) body = <img className="media" src={url} alt={asset.filename} data-asset-preview="image" />;
   else if (type.startsWith('video/'))
-    body = <video className="media" src={url} controls preload="metadata" data-asset-preview="video" />;
+    body = <video className="media" src={url} poster={poster ?? undefined} controls preload="metadata" data-asset-preview="video" />;
   else if (type.startsWith('audio/'))
     body = (
       <div className="audio-preview">
@@ -101,20 +117,20 @@ export function AssetPreview({ asset, preview, apiKey }: { asset: AssetView; pre
     );
   else if (type === 'text/html')
     body = <iframe className="html-preview" src={url} sandbox="" title={asset.filename} data-asset-preview="html" />;
-  else if (type.startsWith('text/') || type === 'application/json') body = <TextPreview url={url} />;
+  else if (type.startsWith('text/') || type === 'application/json') body = <TextPreview asset={asset} />;
   else if (preview) body = <PreviewImage asset={preview} apiKey={apiKey} alt={asset.filename} />;
   else body = <p className="muted">No preview for {type}.</p>;
 
   return (
     <figure className="asset" data-asset-id={asset.id} data-role={asset.role} data-content-type={type}>
-      <div className="asset-body">{body}</div>
       <figcaption>
-        <div>
-          <strong className="filename">{asset.filename}</strong>
+        <div className="asset-name">
+          <strong className="filename">{linkToAsset ? <a href={routeHref(`assets/${asset.id}`)}>{asset.filename}</a> : asset.filename}</strong>
           <div className="muted small">{describeAsset(asset)}</div>
         </div>
-        <DownloadButton asset={asset} apiKey={apiKey} />
+        <DownloadButton asset={asset} apiKey={apiKey} className="primary" />
       </figcaption>
+      <div className="asset-body">{body}</div>
     </figure>
   );
 }
@@ -126,17 +142,17 @@ export function PreviewImage({ asset, apiKey, alt }: { asset: AssetView; apiKey:
 
 const TEXT_PREVIEW_BYTES = 16 * 1024;
 
-function TextPreview({ url }: { url: string }) {
+function TextPreview({ asset }: { asset: AssetView }) {
+  const client = useKiln();
   const [text, setText] = useState<string | null>(null);
   useEffect(() => {
     const abort = new AbortController();
-    // A Range request: only the start of a possibly large file.
-    const headers = url.startsWith('blob:') ? {} : { ...authHeaders(), range: `bytes=0-${TEXT_PREVIEW_BYTES - 1}` };
-    fetch(url, { headers, signal: abort.signal })
-      .then((res) => res.text())
-      .then((t) => setText(t.slice(0, TEXT_PREVIEW_BYTES)))
-      .catch(() => {});
+    assetStart(client, asset, TEXT_PREVIEW_BYTES, abort.signal)
+      .then((blob) => blob.text())
+      .then(setText)
+      .catch(() => !abort.signal.aborted && setText('(could not load the text)'));
     return () => abort.abort();
-  }, [url]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [client, asset.id]);
   return <pre className="text-preview">{text ?? 'Loading…'}</pre>;
 }

@@ -1,7 +1,7 @@
-import { ApiError } from '../api/http.js';
+import { KilnApiError } from '../api/kiln-client.js';
 
 export function ErrorNote({ error }: { error: unknown }) {
-  const text = error instanceof ApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);
+  const text = error instanceof KilnApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);
   return (
     <p className="error-note" role="alert">
       {text}

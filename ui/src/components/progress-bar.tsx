@@ -1,4 +1,4 @@
-import type { JobStatus } from '../api/kiln-api.js';
+import type { JobStatus } from '../api/job-view.js';
 
 export function ProgressBar({ progress, status, stage }: { progress: number; status: JobStatus; stage?: string | null }) {
   const pct = Math.round(Math.max(0, Math.min(1, progress)) * 100);

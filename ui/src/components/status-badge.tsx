@@ -1,4 +1,4 @@
-import type { JobStatus } from '../api/kiln-api.js';
+import type { JobStatus } from '../api/job-view.js';
 
 export function StatusBadge({ status }: { status: JobStatus }) {
   return (

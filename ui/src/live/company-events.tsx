@@ -1,8 +1,10 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { streamCompanyEvents, type CompanySnapshot, type LiveEvent } from '../api/kiln-api.js';
-import type { StreamState } from '../api/sse.js';
+import type { CompanyStreamItem } from '@kiln/client';
+import { useKiln } from '../api/kiln-client.js';
+import { followStream, type StreamState } from './follow-stream.js';
 
-export type CompanyMessage = { kind: 'snapshot'; snapshot: CompanySnapshot } | { kind: 'event'; event: LiveEvent };
+/** The company stream's items: a snapshot (active jobs) when it (re)opens, then every event. */
+export type CompanyMessage = CompanyStreamItem;
 type Listener = (m: CompanyMessage) => void;
 
 interface CompanyEvents {
@@ -15,29 +17,33 @@ const Context = createContext<CompanyEvents>({ state: 'closed', error: null, sub
 
 /**
  * One company stream for the whole app (not one per page), so switching pages neither reconnects
- * nor misses events; pages subscribe to what they show. A snapshot arrives on every (re)connect.
+ * nor misses events; pages subscribe to what they show. It follows the client (re-created when
+ * the API key changes) and the chosen company.
  */
-export function CompanyEventsProvider({ companyId, apiKey, children }: { companyId: string | null; apiKey: string | null; children: ReactNode }) {
+export function CompanyEventsProvider({ companyId, children }: { companyId: string | null; children: ReactNode }) {
+  const client = useKiln();
   const listeners = useRef(new Set<Listener>());
   const [state, setState] = useState<StreamState>('closed');
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
     if (!companyId) return;
-    const publish = (m: CompanyMessage) => listeners.current.forEach((l) => l(m));
-    const stream = streamCompanyEvents(companyId, {
-      onSnapshot: (snapshot) => publish({ kind: 'snapshot', snapshot }),
-      onEvent: (event) => publish({ kind: 'event', event }),
+    const abort = new AbortController();
+    void followStream({
+      open: (lastEventId, signal) => client.companyEvents(companyId, { lastEventId, signal }),
+      onItem: (m) => listeners.current.forEach((l) => l(m)),
       onState: (s, err) => {
         setState(s);
         setError(err ?? null);
       },
+      reopenAfterEnd: true,
+      signal: abort.signal,
     });
     return () => {
-      stream.close();
+      abort.abort();
       setState('closed');
     };
-  }, [companyId, apiKey]);
+  }, [client, companyId]);
 
   const subscribe = useCallback((listener: Listener) => {
     listeners.current.add(listener);

@@ -1,17 +1,25 @@
 import { useEffect, useState } from 'react';
-import { apiFetch } from '../api/http.js';
-import { kilnApi, type AssetView } from '../api/kiln-api.js';
+import type { AssetView } from '../api/job-view.js';
+import { useKiln } from '../api/kiln-client.js';
 import { navigate, routeHref, useRoute } from '../routing.js';
 import { useCompanyListener } from '../live/company-events.js';
 import { DownloadButton, describeAsset, useAssetUrl } from '../components/asset-preview.js';
+import { UploadPanel, useUploads } from '../components/upload-panel.js';
 import { ErrorNote } from '../components/error-note.js';
 import { formatTimeAgo, shortId } from '../format.js';
 import type { PageProps } from '../app.js';
 
 const PAGE_SIZE = 48;
 
-/** Every output of the company, newest first, filterable by task; new ones appear as they are made. */
+/** Outputs and uploads appear in the gallery; previews only as their thumbnails. */
+const inGallery = (a: AssetView) => a.role !== 'preview';
+
+/**
+ * The company's assets (outputs and uploads), newest first, filterable by task; new outputs appear
+ * as they are made, uploads as they finish.
+ */
 export function AssetsPage({ companyId, apiKey }: PageProps) {
+  const client = useKiln();
   const route = useRoute();
   const task = route.query.get('task') || undefined;
   const [draft, setDraft] = useState(task ?? '');
@@ -19,22 +27,25 @@ export function AssetsPage({ companyId, apiKey }: PageProps) {
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
+  const add = (a: AssetView) => {
+    if (task && a.sourceTaskId !== task) return;
+    setAssets((current) => (current && !current.some((x) => x.id === a.id) ? [a, ...current] : current));
+  };
+  const { uploads, dragging, dropHandlers, start } = useUploads(companyId, apiKey, add);
+
   useEffect(() => {
-    let stale = false;
+    const abort = new AbortController();
     setAssets(null);
     setError(null);
-    kilnApi
-      .listAssets(companyId, { sourceTaskId: task, limit: PAGE_SIZE })
+    client
+      .listAssetsPage(companyId, { sourceTaskId: task, limit: PAGE_SIZE, signal: abort.signal })
       .then((page) => {
-        if (stale) return;
         setAssets(page.items);
         setNextCursor(page.nextCursor);
       })
-      .catch((err) => !stale && setError(err));
-    return () => {
-      stale = true;
-    };
-  }, [companyId, task]);
+      .catch((err) => !abort.signal.aborted && setError(err));
+    return () => abort.abort();
+  }, [client, companyId, task]);
 
   useEffect(() => setDraft(task ?? ''), [task]);
   useEffect(() => {
@@ -44,33 +55,29 @@ export function AssetsPage({ companyId, apiKey }: PageProps) {
   }, [draft, task]);
 
   useCompanyListener((m) => {
-    if (m.kind !== 'event' || m.event.type !== 'asset.created' || !m.event.data.assetId) return;
-    apiFetch<AssetView>(`/api/companies/${encodeURIComponent(companyId)}/assets/${encodeURIComponent(m.event.data.assetId)}`)
-      .then((a) => {
-        if (task && a.sourceTaskId !== task) return;
-        setAssets((current) => (current && !current.some((x) => x.id === a.id) ? [a, ...current] : current));
-      })
-      .catch(() => {});
+    if (m.type !== 'asset.created' || !m.payload.assetId) return;
+    client.getAsset(companyId, m.payload.assetId).then(add, () => {});
   });
 
   const loadMore = () =>
     nextCursor &&
-    kilnApi
-      .listAssets(companyId, { sourceTaskId: task, limit: PAGE_SIZE, cursor: nextCursor })
+    client
+      .listAssetsPage(companyId, { sourceTaskId: task, limit: PAGE_SIZE, cursor: nextCursor })
       .then((page) => {
-        setAssets((current) => [...(current ?? []), ...page.items]);
+        setAssets((current) => [...(current ?? []), ...page.items.filter((a) => !current?.some((x) => x.id === a.id))]);
         setNextCursor(page.nextCursor);
       })
       .catch(setError);
 
-  const primaries = assets?.filter((a) => a.role === 'primary') ?? null;
+  const shown = assets?.filter(inGallery) ?? null;
   const previewOf = (a: AssetView) => assets?.find((p) => p.role === 'preview' && p.jobId !== null && p.jobId === a.jobId);
 
   return (
-    <section>
+    <section className="assets-page" {...dropHandlers}>
       <div className="page-head">
         <h1>Assets</h1>
       </div>
+      <UploadPanel uploads={uploads} dragging={dragging} start={start} />
       <div className="filters">
         <label>
           Task
@@ -83,11 +90,11 @@ export function AssetsPage({ companyId, apiKey }: PageProps) {
         )}
       </div>
       {error ? <ErrorNote error={error} /> : null}
-      {primaries === null && !error && <p className="muted">Loading…</p>}
-      {primaries?.length === 0 && <p className="empty">No assets{task ? ` for task ${task}` : ' yet'}.</p>}
-      {primaries && primaries.length > 0 && (
+      {shown === null && !error && <p className="muted">Loading…</p>}
+      {shown?.length === 0 && <p className="empty">No assets{task ? ` for task ${task}` : ' yet'}.</p>}
+      {shown && shown.length > 0 && (
         <div className="gallery">
-          {primaries.map((a) => (
+          {shown.map((a) => (
             <AssetCard key={a.id} asset={a} preview={previewOf(a)} apiKey={apiKey} />
           ))}
         </div>
@@ -103,18 +110,19 @@ export function AssetsPage({ companyId, apiKey }: PageProps) {
 
 function AssetCard({ asset, preview, apiKey }: { asset: AssetView; preview?: AssetView; apiKey: string | null }) {
   const type = asset.contentType.split(';')[0]!;
-  const thumbSource = type.startsWith('image/') ? asset : preview?.contentType.startsWith('image/') ? preview : null;
+  const thumbSource = type.startsWith('image/') ? asset : preview?.contentType.startsWith('image/') ? preview : undefined;
   return (
-    <article className="asset-card" data-asset-id={asset.id}>
-      <a className="thumb" href={asset.jobId ? routeHref(`jobs/${asset.jobId}`) : undefined}>
+    <article className="asset-card" data-asset-id={asset.id} data-role={asset.role}>
+      <a className="thumb" href={routeHref(`assets/${asset.id}`)} aria-label={`Open ${asset.filename}`}>
         {thumbSource ? <Thumb asset={thumbSource} apiKey={apiKey} /> : <span className="thumb-type">{type.split('/')[1] ?? type}</span>}
       </a>
       <div className="asset-card-body">
-        <strong className="filename" title={asset.filename}>
-          {asset.filename}
-        </strong>
+        <a className="filename" href={routeHref(`assets/${asset.id}`)} title={asset.filename}>
+          <strong>{asset.filename}</strong>
+        </a>
         <div className="muted small">{describeAsset(asset)}</div>
         <div className="muted small">
+          {asset.role === 'input' ? 'uploaded · ' : null}
           {asset.sourceTaskId ? (
             <>
               task <a href={routeHref('assets', { task: asset.sourceTaskId })}>{asset.sourceTaskId}</a> ·{' '}

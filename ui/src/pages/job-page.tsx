@@ -1,38 +1,49 @@
 import { useEffect, useState } from 'react';
-import { applyEvent, isTerminal, kilnApi, streamJobEvents, type AssetView, type JobView, type LiveEvent } from '../api/kiln-api.js';
-import { ApiError } from '../api/http.js';
-import type { StreamState } from '../api/sse.js';
+import { applyEvent, isTerminalEvent, previewOf, type JobEvent, type JobView } from '../api/job-view.js';
+import { isNotFound, useKiln } from '../api/kiln-client.js';
+import { followStream, type StreamState } from '../live/follow-stream.js';
 import { routeHref } from '../routing.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { ProgressBar } from '../components/progress-bar.js';
 import { ErrorNote } from '../components/error-note.js';
 import { AssetPreview } from '../components/asset-preview.js';
+import { EventLog } from '../components/event-log.js';
+import { JobLineage } from '../components/lineage.js';
 import { formatTime, jobDuration } from '../format.js';
 import { useNow } from '../use-now.js';
 import type { PageProps } from '../app.js';
 
-/** One job: its state and event log from the job's own stream (history first, then live), its outputs. */
+/**
+ * One job: its output first (with its Download button in view), then its warnings, state,
+ * lineage and event log (history first, then live, from the job's own stream), and its input.
+ */
 export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: string }) {
+  const client = useKiln();
   const [job, setJob] = useState<JobView | null>(null);
-  const [events, setEvents] = useState<LiveEvent[]>([]);
+  const [events, setEvents] = useState<JobEvent[]>([]);
   const [stream, setStream] = useState<{ state: StreamState; error: unknown }>({ state: 'connecting', error: null });
   const [actionError, setActionError] = useState<unknown>(null);
   const [canceling, setCanceling] = useState(false);
 
   useEffect(() => {
-    const refresh = () => kilnApi.getJob(companyId, jobId).then(setJob, () => {});
-    const s = streamJobEvents(companyId, jobId, {
-      onSnapshot: (snapshot) => setJob(snapshot),
-      onEvent: (event) => {
-        // After a reconnect the server replays from Last-Event-ID; drop anything already shown.
-        setEvents((list) => (list.some((e) => e.data.eventId === event.data.eventId) ? list : [...list, event]));
-        setJob((current) => current && applyEvent(current, event));
-        if (event.type !== 'asset.created' && isTerminal(event.data.status)) void refresh(); // assets, exact times
+    const abort = new AbortController();
+    const refresh = () => client.getJob(companyId, jobId, { signal: abort.signal }).then(setJob, () => {});
+    void followStream({
+      open: (lastEventId, signal) => client.events(companyId, jobId, { lastEventId, signal }),
+      onItem: (item) => {
+        if (item.type === 'snapshot') return setJob(item.job);
+        // Reopened after a long outage, the stream resumes after the last event shown; a
+        // duplicate would only come from a server replaying more than asked.
+        setEvents((list) => (list.some((e) => e.id === item.id) ? list : [...list, item]));
+        setJob((current) => current && applyEvent(current, item));
+        if (isTerminalEvent(item)) void refresh(); // outputs, warnings, exact times
       },
       onState: (state, error) => setStream({ state, error: error ?? null }),
+      reopenAfterEnd: false,
+      signal: abort.signal,
     });
-    return () => s.close();
-  }, [companyId, jobId]);
+    return () => abort.abort();
+  }, [client, companyId, jobId]);
 
   const now = useNow(job?.status === 'running' ? 1000 : 15_000);
 
@@ -40,7 +51,7 @@ export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: strin
     setCanceling(true);
     setActionError(null);
     try {
-      setJob(await kilnApi.cancelJob(companyId, jobId));
+      setJob(await client.cancelJob(companyId, jobId));
     } catch (err) {
       setActionError(err);
     } finally {
@@ -49,7 +60,7 @@ export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: strin
   };
 
   if (!job) {
-    if (stream.error instanceof ApiError && stream.error.status === 404)
+    if (isNotFound(stream.error))
       return (
         <p className="empty">
           No job {jobId} in this company. <a href={routeHref('jobs')}>Back to the jobs</a>.
@@ -58,8 +69,8 @@ export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: strin
     return stream.error ? <ErrorNote error={stream.error} /> : <p className="muted">Loading…</p>;
   }
 
-  const primaries = job.assets.filter((a) => a.role === 'primary');
-  const previewFor = (a: AssetView) => job.assets.find((p) => p.role === 'preview' && p !== a);
+  const outputs = job.outputs.length > 0 ? job.outputs : job.assets.filter((a) => a.role === 'primary');
+  const preview = previewOf(job);
   const cancelable = job.status === 'queued' || job.status === 'running';
 
   return (
@@ -84,28 +95,6 @@ export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: strin
       </div>
       {actionError ? <ErrorNote error={actionError} /> : null}
 
-      <div className="panel job-summary">
-        <ProgressBar progress={job.progress} status={job.status} stage={job.stage} />
-        <dl>
-          <dt>Task</dt>
-          <dd className="mono">{job.sourceTaskId ?? '—'}</dd>
-          <dt>Created</dt>
-          <dd>{formatTime(job.createdAt)}</dd>
-          <dt>Started</dt>
-          <dd>{formatTime(job.startedAt)}</dd>
-          <dt>Finished</dt>
-          <dd>{formatTime(job.finishedAt)}</dd>
-          <dt>Duration</dt>
-          <dd>{jobDuration(job, now)}</dd>
-          <dt>Attempt</dt>
-          <dd>
-            {job.attempt} of {job.maxAttempts}
-          </dd>
-          <dt>Priority</dt>
-          <dd>{job.priority}</dd>
-        </dl>
-      </div>
-
       {job.error && (
         <div className={`panel job-error${job.status === 'canceled' ? ' job-canceled' : ''}`} role="alert" data-error-code={job.error.code}>
           <h2>{job.status === 'canceled' ? 'Canceled' : job.status === 'failed' ? 'Failed' : 'Last error'}</h2>
@@ -115,54 +104,65 @@ export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: strin
         </div>
       )}
 
-      {primaries.length > 0 && (
-        <div className="assets-section">
-          <h2>Output</h2>
-          {primaries.map((a) => (
-            <AssetPreview key={a.id} asset={a} preview={previewFor(a)} apiKey={apiKey} />
+      {outputs.length > 0 && (
+        <section className="assets-section" aria-label="Output">
+          {outputs.map((a) => (
+            <AssetPreview key={a.id} asset={a} preview={preview} apiKey={apiKey} linkToAsset />
           ))}
-          {job.assets
-            .filter((a) => a.role === 'preview')
-            .map((a) => (
-              <details key={a.id} className="preview-asset">
-                <summary>Preview image ({a.filename})</summary>
-                <AssetPreview asset={a} apiKey={apiKey} />
-              </details>
-            ))}
-        </div>
+        </section>
       )}
+
+      {job.warnings.length > 0 && (
+        <section className="panel job-warnings" aria-labelledby="job-warnings-title" data-warnings={job.warnings.length}>
+          <h2 id="job-warnings-title">
+            {job.warnings.length === 1 ? '1 warning' : `${job.warnings.length} warnings`}
+            <span className="muted small">parts of the input were not rendered as written</span>
+          </h2>
+          <ul>
+            {job.warnings.map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      <div className="panel job-summary">
+        <ProgressBar progress={job.progress} status={job.status} stage={job.stage} />
+        <dl>
+          {(
+            [
+              ['Task', <span className="mono">{job.sourceTaskId ?? '—'}</span>],
+              ['Created', formatTime(job.createdAt)],
+              ['Started', formatTime(job.startedAt)],
+              ['Finished', formatTime(job.finishedAt)],
+              ['Duration', jobDuration(job, now)],
+              ['Attempt', `${job.attempt} of ${job.maxAttempts}`],
+              ['Priority', job.priority],
+            ] as const
+          ).map(([term, value]) => (
+            <div key={term}>
+              <dt>{term}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        </dl>
+      </div>
+
+      <JobLineage job={job} />
 
       <div className="panel">
         <h2>
           Events <span className={`live live-${stream.state}`}>{stream.state === 'open' ? 'live' : stream.state === 'closed' ? 'complete' : stream.state}</span>
         </h2>
-        {events.length === 0 ? (
-          <p className="muted">No events yet.</p>
-        ) : (
-          <table className="event-log">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Event</th>
-                <th>Status</th>
-                <th>Progress</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr key={e.data.eventId} data-event-type={e.type}>
-                  <td className="mono">{eventTime(e.data.createdAt)}</td>
-                  <td>{e.type}</td>
-                  <td>{e.data.status}</td>
-                  <td>{typeof e.data.progress === 'number' ? `${Math.round(e.data.progress * 100)}%` : ''}</td>
-                  <td>{eventDetail(e)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <EventLog events={events} />
       </div>
+
+      {preview && (
+        <details className="panel preview-asset">
+          <summary>Preview image ({preview.filename})</summary>
+          <AssetPreview asset={preview} apiKey={apiKey} linkToAsset />
+        </details>
+      )}
 
       <details className="panel">
         <summary>Input</summary>
@@ -170,18 +170,4 @@ export function JobPage({ companyId, apiKey, jobId }: PageProps & { jobId: strin
       </details>
     </section>
   );
-}
-
-/** hh:mm:ss.mmm: events of one job are often milliseconds apart. */
-function eventTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, fractionalSecondDigits: 3 });
-}
-
-function eventDetail(e: LiveEvent): string {
-  const d = e.data;
-  if (d.error) return `${d.error.code}: ${d.error.message}`;
-  if (e.type === 'asset.created') return `${d.role ?? 'asset'} ${d.assetId ?? ''}`;
-  if (d.runAt) return `retry at ${formatTime(d.runAt)}`;
-  if (d.attempt) return `attempt ${d.attempt}${d.stage ? ` · ${d.stage}` : ''}`;
-  return d.stage ?? '';
 }

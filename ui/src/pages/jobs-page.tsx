@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { applyEvent, isTerminal, JOB_STATUSES, kilnApi, type JobFilters, type JobStatus, type JobView } from '../api/kiln-api.js';
+import { applyEvent, isTerminal, JOB_STATUSES, type JobStatus, type JobView } from '../api/job-view.js';
+import { useKiln } from '../api/kiln-client.js';
 import { navigate, parseHash, routeHref, useRoute } from '../routing.js';
 import { useCompanyListener, type CompanyMessage } from '../live/company-events.js';
 import { StatusBadge } from '../components/status-badge.js';
@@ -10,6 +11,12 @@ import { useNow } from '../use-now.js';
 import type { PageProps } from '../app.js';
 
 const PAGE_SIZE = 50;
+
+interface JobFilters {
+  status?: JobStatus;
+  kind?: string;
+  sourceTaskId?: string;
+}
 
 function filtersFrom(query: URLSearchParams): JobFilters {
   const status = query.get('status');
@@ -30,6 +37,7 @@ const newestFirst = (a: JobView, b: JobView) => Date.parse(b.createdAt) - Date.p
  * change (and per "Load more"), then only events — plus one GET for a job the page has not seen.
  */
 export function JobsPage({ companyId, renderers }: PageProps) {
+  const client = useKiln();
   const route = useRoute();
   const filters = filtersFrom(route.query);
   const filterKey = JSON.stringify(filters);
@@ -52,26 +60,23 @@ export function JobsPage({ companyId, renderers }: PageProps) {
   filtersRef.current = filters;
 
   useEffect(() => {
-    let stale = false;
+    const abort = new AbortController();
     pending.current = [];
     setRows(null);
     setError(null);
-    kilnApi
-      .listJobs(companyId, { ...filters, limit: PAGE_SIZE })
+    client
+      .listJobsPage(companyId, { ...filters, limit: PAGE_SIZE, signal: abort.signal })
       .then((page) => {
-        if (stale) return;
         const buffered = pending.current ?? [];
         pending.current = null;
         setRows(page.items);
         setNextCursor(page.nextCursor);
         buffered.forEach(handle);
       })
-      .catch((err) => !stale && setError(err));
-    return () => {
-      stale = true;
-    };
+      .catch((err) => !abort.signal.aborted && setError(err));
+    return () => abort.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [companyId, filterKey]);
+  }, [client, companyId, filterKey]);
 
   const upsert = useCallback((job: JobView) => {
     setRows((current) => {
@@ -98,7 +103,7 @@ export function JobsPage({ companyId, renderers }: PageProps) {
         return;
       }
       inFlight.set(jobId, false);
-      kilnApi
+      client
         .getJob(companyId, jobId)
         .then(upsert)
         .catch(() => {})
@@ -108,7 +113,7 @@ export function JobsPage({ companyId, renderers }: PageProps) {
           if (again) fetchJob(jobId);
         });
     },
-    [companyId, upsert],
+    [client, companyId, upsert],
   );
 
   const handle = (m: CompanyMessage) => {
@@ -116,29 +121,29 @@ export function JobsPage({ companyId, renderers }: PageProps) {
       pending.current.push(m);
       return;
     }
-    if (m.kind === 'snapshot') {
-      // After a (re)connect: the active jobs as they are now.
-      m.snapshot.activeJobs.forEach((j) => upsert(j));
+    if (m.type === 'snapshot') {
+      // When the stream (re)opens: the active jobs as they are now.
+      m.activeJobs.forEach((j) => upsert(j));
       return;
     }
-    const { event } = m;
-    const row = rowsRef.current?.find((r) => r.id === event.data.jobId);
+    const event = m;
+    const row = rowsRef.current?.find((r) => r.id === event.jobId);
     if (!row) {
-      fetchJob(event.data.jobId); // a job this page has not seen: new, or older than the list
+      fetchJob(event.jobId); // a job this page has not seen: new, or older than the list
       return;
     }
-    if (Date.parse(event.data.createdAt) >= Date.parse(row.updatedAt)) {
+    if (Date.parse(event.createdAt) >= Date.parse(row.updatedAt)) {
       setRows((current) => current && current.map((r) => (r.id === row.id ? applyEvent(r, event) : r)));
     }
     // The terminal state's exact times and assets come from the job itself.
-    if (event.type !== 'asset.created' && isTerminal(event.data.status)) fetchJob(row.id);
+    if (event.type !== 'asset.created' && isTerminal(event.payload.status)) fetchJob(row.id);
   };
   useCompanyListener(handle);
 
   const loadMore = () => {
     if (!nextCursor) return;
-    kilnApi
-      .listJobs(companyId, { ...filters, limit: PAGE_SIZE, cursor: nextCursor })
+    client
+      .listJobsPage(companyId, { ...filters, limit: PAGE_SIZE, cursor: nextCursor })
       .then((page) => {
         setRows((current) => {
           const seen = new Set((current ?? []).map((r) => r.id));
@@ -241,17 +246,25 @@ export function JobsPage({ companyId, renderers }: PageProps) {
                   if (!(e.target as HTMLElement).closest('a')) navigate(routeHref(`jobs/${job.id}`));
                 }}
               >
-                <td>
+                <td className="cell-status">
                   <StatusBadge status={job.status} />
                 </td>
-                <td>
+                <td className="cell-progress">
                   <ProgressBar progress={job.progress} status={job.status} stage={job.stage} />
                 </td>
-                <td>{job.kind}</td>
-                <td className="mono">{job.sourceTaskId ?? <span className="muted">—</span>}</td>
-                <td title={job.createdAt}>{formatTimeAgo(job.createdAt, now)}</td>
-                <td>{jobDuration(job, now)}</td>
-                <td>
+                <td className="cell-kind" data-label="Kind">
+                  {job.kind}
+                </td>
+                <td className={`cell-task mono${job.sourceTaskId ? '' : ' cell-empty'}`} data-label="Task">
+                  {job.sourceTaskId ?? <span className="muted">—</span>}
+                </td>
+                <td className="cell-created" data-label="Created" title={job.createdAt}>
+                  {formatTimeAgo(job.createdAt, now)}
+                </td>
+                <td className="cell-duration" data-label="Duration">
+                  {jobDuration(job, now)}
+                </td>
+                <td className="cell-id" data-label="Job">
                   <a className="mono" href={routeHref(`jobs/${job.id}`)}>
                     {shortId(job.id)}
                   </a>

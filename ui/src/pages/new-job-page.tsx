@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { kilnApi, type RendererView } from '../api/kiln-api.js';
-import { ApiError } from '../api/http.js';
+import type { RendererView } from '../api/job-view.js';
+import { fieldProblems, KilnApiError, useKiln } from '../api/kiln-client.js';
 import { navigate, routeHref, useRoute } from '../routing.js';
 import { SchemaForm } from '../schema-form/schema-form.js';
 import { pathKey, type JsonSchema, type Path } from '../schema-form/json-schema.js';
@@ -15,6 +15,7 @@ type Mode = 'form' | 'json';
  * The server validates; its messages land next to the fields they name.
  */
 export function NewJobPage({ companyId, renderers }: PageProps) {
+  const client = useKiln();
   const route = useRoute();
   const kinds = renderers ?? [];
   const kind = route.query.get('kind') && kinds.some((r) => r.kind === route.query.get('kind')) ? route.query.get('kind')! : (kinds[0]?.kind ?? '');
@@ -46,19 +47,16 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
     setErrors(new Map());
     setFailure(null);
     if (!from) return load(renderer.example);
-    let stale = false;
-    kilnApi.getJob(companyId, from).then(
+    const abort = new AbortController();
+    client.getJob(companyId, from, { signal: abort.signal }).then(
       (job) => {
-        if (stale) return;
         load(job.input);
         if (job.sourceTaskId) setSourceTaskId(job.sourceTaskId);
       },
-      () => !stale && load(renderer.example),
+      () => !abort.signal.aborted && load(renderer.example),
     );
-    return () => {
-      stale = true;
-    };
-  }, [renderer, from, companyId, load]);
+    return () => abort.abort();
+  }, [client, renderer, from, companyId, load]);
 
   const touch = useCallback((path: Path) => {
     const key = pathKey(path);
@@ -116,7 +114,7 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
     setErrors(new Map());
     try {
       const trimmedTask = sourceTaskId.trim();
-      const created = await kilnApi.createJob(companyId, {
+      const created = await client.createJob(companyId, {
         kind,
         input: body,
         ...(trimmedTask ? { sourceTaskId: trimmedTask } : {}),
@@ -124,9 +122,10 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
       });
       navigate(routeHref('jobs', { created: created.jobId }));
     } catch (err) {
-      if (err instanceof ApiError && err.details.length > 0) {
+      const problems = fieldProblems(err);
+      if (problems.length > 0) {
         const byPath = new Map<string, string[]>();
-        for (const d of err.details) {
+        for (const d of problems) {
           const key = pathKey(d.path);
           byPath.set(key, [...(byPath.get(key) ?? []), d.message]);
         }
@@ -228,12 +227,13 @@ export function NewJobPage({ companyId, renderers }: PageProps) {
 }
 
 function FailureSummary({ error }: { error: unknown }) {
-  if (!(error instanceof ApiError) || error.details.length === 0) return <ErrorNote error={error} />;
+  const problems = fieldProblems(error);
+  if (!(error instanceof KilnApiError) || problems.length === 0) return <ErrorNote error={error} />;
   return (
     <div className="error-note" role="alert" data-error-code={error.code}>
-      <strong>{error.message}</strong> The server found {error.details.length} problem{error.details.length === 1 ? '' : 's'}:
+      <strong>{error.message}</strong> The server found {problems.length} problem{problems.length === 1 ? '' : 's'}:
       <ul>
-        {error.details.map((d, i) => (
+        {problems.map((d, i) => (
           <li key={i}>
             <code>{d.path.join('.') || '(body)'}</code>: {d.message}
           </li>

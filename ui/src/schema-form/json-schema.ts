@@ -22,10 +22,44 @@ export interface JsonSchema {
   format?: string;
   description?: string;
   title?: string;
+  /** A reference into the root schema (`#/$defs/ImageCardFields`); see `deref`. */
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  definitions?: Record<string, JsonSchema>;
 }
 
 export type Path = (string | number)[];
 export const pathKey = (path: Path) => path.join('.');
+
+/**
+ * The schema a `$ref` points at, with the referring schema's own keywords (a `title`, a
+ * `description`, a `default`) laid over it, as JSON Schema 2020-12 reads siblings of `$ref`.
+ * Only references inside the document (`#/$defs/…`, `#/definitions/…`, any `#/` pointer) are
+ * followed; anything else stays unresolved and the form shows that part as JSON.
+ * Resolved lazily, one level as the form descends, so a recursive schema is no problem.
+ */
+export function deref(s: JsonSchema, root: JsonSchema): JsonSchema {
+  let current = s;
+  for (let hops = 0; current.$ref !== undefined && hops < 32; hops++) {
+    const { $ref, ...siblings } = current;
+    const target = resolvePointer(root, $ref);
+    if (!target) return siblings;
+    current = { ...target, ...siblings };
+  }
+  return current;
+}
+
+function resolvePointer(root: JsonSchema, ref: string): JsonSchema | undefined {
+  if (ref === '#') return root;
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = root;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (typeof node !== 'object' || node === null || !(key in node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return typeof node === 'object' && node !== null ? (node as JsonSchema) : undefined;
+}
 
 export const typeOf = (s: JsonSchema): string | undefined => (Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type);
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -80,12 +114,13 @@ function roughlyFits(s: JsonSchema, v: unknown): boolean {
 }
 
 /** A starting value for a newly added item or a freshly chosen variant: defaults, else the least that validates. */
-export function initialValue(s: JsonSchema): unknown {
+export function initialValue(schema: JsonSchema, root: JsonSchema): unknown {
+  const s = deref(schema, root);
   if (s.default !== undefined) return structuredClone(s.default);
   if (s.const !== undefined) return s.const;
   if (s.enum) return s.enum[0];
   const variants = s.oneOf ?? s.anyOf;
-  if (variants?.length) return initialValue(variants[0]!);
+  if (variants?.length) return initialValue(variants[0]!, root);
   switch (typeOf(s)) {
     case 'string':
       return '';
@@ -95,16 +130,19 @@ export function initialValue(s: JsonSchema): unknown {
     case 'boolean':
       return false;
     case 'array':
-      return Array.from({ length: s.minItems ?? 0 }, () => initialValue(s.items ?? {}));
+      return Array.from({ length: s.minItems ?? 0 }, () => initialValue(s.items ?? {}, root));
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const key of s.required ?? []) out[key] = initialValue(s.properties?.[key] ?? {});
+      for (const key of s.required ?? []) out[key] = initialValue(s.properties?.[key] ?? {}, root);
       return out;
     }
     default:
       return undefined;
   }
 }
+
+/** A field's label: its schema's `title`; the key made readable only when a schema has none. */
+export const labelFor = (key: string, s: JsonSchema) => s.title ?? humanize(key);
 
 /** `scenes` → "Scenes", `durationMs` → "Duration ms", `backgroundAssetId` → "Background asset id". */
 export function humanize(key: string): string {
@@ -118,8 +156,12 @@ export function isLongText(key: string, s: JsonSchema): boolean {
   return /^(markdown|svg|text|body|html)$/i.test(key);
 }
 
-/** A short hint under a field: bounds and the default the server applies when it is left out. */
+/**
+ * The help text under a field: the schema's `description` (which says the bounds and the default
+ * in words), else a short hint made from the bounds and the default.
+ */
 export function hintFor(s: JsonSchema): string {
+  if (s.description) return s.description;
   const parts: string[] = [];
   const t = typeOf(s);
   if ((t === 'number' || t === 'integer') && (s.minimum !== undefined || s.maximum !== undefined)) {

@@ -1,9 +1,10 @@
 import { createContext, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import {
+  deref,
   discriminatorOf,
   hintFor,
-  humanize,
   initialValue,
+  labelFor,
   isLongText,
   isPlainObject,
   pathKey,
@@ -14,9 +15,11 @@ import {
 } from './json-schema.js';
 
 /**
- * A form generated from a renderer's JSON Schema. Strings, numbers, enums and booleans get real
- * inputs; objects become groups, arrays of objects repeatable groups, discriminated unions a
- * select that switches fields. Anything it cannot lay out (free-form records such as a Vega-Lite
+ * A form generated from a renderer's JSON Schema. Labels are the fields' `title`s and the help
+ * under them their `description`s. Strings, numbers, enums and booleans get real inputs; objects
+ * become groups, arrays of objects repeatable groups, discriminated unions a select that switches
+ * fields; `$ref`s into `$defs` are followed (a video scene's card and chart are forms like the
+ * image and chart kinds' own). Anything it cannot lay out (free-form records such as a Vega-Lite
  * spec, unions it cannot tell apart) falls back to a JSON editor for that subtree. Server
  * validation errors are shown next to the field whose path they name.
  */
@@ -26,6 +29,8 @@ export interface FormErrors {
 }
 
 interface FormContext {
+  /** The whole schema, which `$ref`s point into. */
+  root: JsonSchema;
   errors: Map<string, string[]>;
   /** A field was edited: its own errors no longer apply. */
   touch(path: Path): void;
@@ -33,7 +38,7 @@ interface FormContext {
   setInvalid(path: Path, invalid: boolean): void;
 }
 
-const Ctx = createContext<FormContext>({ errors: new Map(), touch: () => {}, setInvalid: () => {} });
+const Ctx = createContext<FormContext>({ root: {}, errors: new Map(), touch: () => {}, setInvalid: () => {} });
 
 interface FieldProps {
   schema: JsonSchema;
@@ -54,7 +59,7 @@ export function SchemaForm(props: {
   onInvalid(path: Path, invalid: boolean): void;
 }) {
   const ctx = useRef<FormContext>(null!);
-  ctx.current = { errors: props.errors, touch: props.onTouch, setInvalid: props.onInvalid };
+  ctx.current = { root: props.schema, errors: props.errors, touch: props.onTouch, setInvalid: props.onInvalid };
   return (
     <Ctx.Provider value={ctx.current}>
       <div className="schema-form">
@@ -64,10 +69,12 @@ export function SchemaForm(props: {
   );
 }
 
-function SchemaField(p: FieldProps) {
-  const { schema } = p;
+function SchemaField(props: FieldProps) {
+  const { root } = useContext(Ctx);
+  const schema = deref(props.schema, root);
+  const p = { ...props, schema };
   const variants = schema.oneOf ?? schema.anyOf;
-  if (variants?.length) return <UnionField {...p} variants={variants} />;
+  if (variants?.length) return <UnionField {...p} variants={variants.map((v) => deref(v, root))} />;
   if (schema.const !== undefined) return <ConstField {...p} />;
   if (schema.enum) return <EnumField {...p} />;
   switch (typeOf(schema)) {
@@ -87,7 +94,7 @@ function SchemaField(p: FieldProps) {
   }
 }
 
-/** Label, control, hint and the server's messages for one path. */
+/** Label, control, help text and the server's messages for one path. */
 function Field({ path, label, required, hint, children, controlId }: { path: Path; label: string; required: boolean; hint?: string; children: ReactNode; controlId?: string }) {
   const { errors } = useContext(Ctx);
   const messages = errors.get(pathKey(path)) ?? [];
@@ -100,7 +107,11 @@ function Field({ path, label, required, hint, children, controlId }: { path: Pat
         </label>
       )}
       {children}
-      {hint && <div className="hint">{hint}</div>}
+      {hint && (
+        <div className="hint" id={controlId ? hintId(controlId) : undefined}>
+          {hint}
+        </div>
+      )}
       {messages.map((m, i) => (
         <div key={i} className="field-error" role="alert">
           {m}
@@ -109,6 +120,10 @@ function Field({ path, label, required, hint, children, controlId }: { path: Pat
     </div>
   );
 }
+
+/** The id of a control's help text, for its `aria-describedby`. */
+const hintId = (controlId: string) => `${controlId}-hint`;
+const describedBy = (controlId: string, hint: string) => (hint ? hintId(controlId) : undefined);
 
 /** Errors on a group itself (a missing property, an unknown key, a cross-field rule). */
 function GroupErrors({ path }: { path: Path }) {
@@ -136,8 +151,8 @@ function useLeafChange(p: FieldProps) {
 function ConstField(p: FieldProps) {
   const id = useId();
   return (
-    <Field path={p.path} label={p.label} required={p.required} controlId={id}>
-      <input id={id} value={String(p.schema.const)} readOnly disabled />
+    <Field path={p.path} label={p.label} required={p.required} hint={hintFor(p.schema)} controlId={id}>
+      <input id={id} value={String(p.schema.const)} readOnly disabled aria-describedby={describedBy(id, hintFor(p.schema))} />
     </Field>
   );
 }
@@ -148,9 +163,10 @@ function EnumField(p: FieldProps) {
   const options = p.schema.enum!;
   const index = options.findIndex((o) => o === p.value);
   const fallback = p.schema.default !== undefined ? ` (default: ${String(p.schema.default)})` : '';
+  const hint = hintFor(p.schema);
   return (
-    <Field path={p.path} label={p.label} required={p.required} controlId={id}>
-      <select id={id} name={pathKey(p.path)} value={index >= 0 ? String(index) : ''} onChange={(e) => change(e.target.value === '' ? undefined : options[Number(e.target.value)])}>
+    <Field path={p.path} label={p.label} required={p.required} hint={hint} controlId={id}>
+      <select id={id} name={pathKey(p.path)} aria-describedby={describedBy(id, hint)} value={index >= 0 ? String(index) : ''} onChange={(e) => change(e.target.value === '' ? undefined : options[Number(e.target.value)])}>
         {(!p.required || index < 0) && <option value="">{p.required ? 'choose…' : `—${fallback}`}</option>}
         {options.map((o, i) => (
           <option key={i} value={String(i)}>
@@ -173,11 +189,14 @@ function StringField(p: FieldProps) {
   const set = (text: string) => change(text === '' && !p.required ? undefined : text);
   const placeholder = typeof p.schema.default === 'string' ? p.schema.default : p.schema.format === 'uuid' ? '00000000-0000-…' : '';
   const isColor = /#/.test(p.schema.pattern ?? '') && /0-9a-f/i.test(p.schema.pattern ?? '');
-  const text = <input id={id} name={pathKey(p.path)} type="text" value={value} placeholder={placeholder} onChange={(e) => set(e.target.value)} />;
+  const hint = hintFor(p.schema);
+  const text = (
+    <input id={id} name={pathKey(p.path)} type="text" value={value} placeholder={placeholder} aria-describedby={describedBy(id, hint)} onChange={(e) => set(e.target.value)} />
+  );
   return (
-    <Field path={p.path} label={p.label} required={p.required} hint={hintFor(p.schema)} controlId={id}>
+    <Field path={p.path} label={p.label} required={p.required} hint={hint} controlId={id}>
       {isLongText(key, p.schema) ? (
-        <textarea id={id} name={pathKey(p.path)} value={value} placeholder={placeholder} rows={Math.min(14, Math.max(3, value.split('\n').length + 1))} onChange={(e) => set(e.target.value)} spellCheck={key !== 'svg'} />
+        <textarea id={id} name={pathKey(p.path)} aria-describedby={describedBy(id, hint)} value={value} placeholder={placeholder} rows={Math.min(14, Math.max(3, value.split('\n').length + 1))} onChange={(e) => set(e.target.value)} spellCheck={key !== 'svg'} />
       ) : isColor ? (
         <div className="color-input">
           <input
@@ -206,11 +225,13 @@ function NumberField(p: FieldProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [numeric]);
   const integer = typeOf(p.schema) === 'integer';
+  const hint = hintFor(p.schema);
   return (
-    <Field path={p.path} label={p.label} required={p.required} hint={hintFor(p.schema)} controlId={id}>
+    <Field path={p.path} label={p.label} required={p.required} hint={hint} controlId={id}>
       <input
         id={id}
         name={pathKey(p.path)}
+        aria-describedby={describedBy(id, hint)}
         type="number"
         inputMode={integer ? 'numeric' : 'decimal'}
         step={integer ? 1 : 'any'}
@@ -233,12 +254,18 @@ function BooleanField(p: FieldProps) {
   const id = useId();
   const change = useLeafChange(p);
   const checked = typeof p.value === 'boolean' ? p.value : p.schema.default === true;
+  const hint = hintFor(p.schema);
   return (
     <div className="field field-checkbox" data-path={pathKey(p.path)}>
       <label htmlFor={id}>
-        <input id={id} name={pathKey(p.path)} type="checkbox" checked={checked} onChange={(e) => change(e.target.checked)} />
+        <input id={id} name={pathKey(p.path)} type="checkbox" checked={checked} aria-describedby={describedBy(id, hint)} onChange={(e) => change(e.target.checked)} />
         {p.label}
       </label>
+      {hint && (
+        <div className="hint" id={hintId(id)}>
+          {hint}
+        </div>
+      )}
       <ErrorsOnly path={p.path} />
     </div>
   );
@@ -249,6 +276,7 @@ function ErrorsOnly({ path }: { path: Path }) {
 }
 
 function ObjectField(p: FieldProps & { omit?: string; inline?: boolean; leading?: ReactNode }) {
+  const { root } = useContext(Ctx);
   const obj = isPlainObject(p.value) ? p.value : {};
   const required = new Set(p.schema.required ?? []);
   const entries = Object.entries(p.schema.properties ?? {}).filter(([k]) => k !== p.omit);
@@ -258,9 +286,12 @@ function ObjectField(p: FieldProps & { omit?: string; inline?: boolean; leading?
     else next[key] = v;
     p.onChange(next);
   };
-  const fields = [p.leading, ...entries.map(([key, s]) => (
-    <SchemaField key={key} schema={s} value={obj[key]} onChange={(v) => set(key, v)} path={[...p.path, key]} label={humanize(key)} required={required.has(key)} />
-  ))];
+  const fields = [
+    p.leading,
+    ...entries.map(([key, s]) => (
+      <SchemaField key={key} schema={s} value={obj[key]} onChange={(v) => set(key, v)} path={[...p.path, key]} label={labelFor(key, deref(s, root))} required={required.has(key)} />
+    )),
+  ];
   if (p.inline || p.label === '') {
     return (
       <>
@@ -272,10 +303,16 @@ function ObjectField(p: FieldProps & { omit?: string; inline?: boolean; leading?
   return (
     <fieldset className="group" data-path={pathKey(p.path)}>
       <legend>{p.label}</legend>
+      <GroupHint schema={p.schema} />
       <GroupErrors path={p.path} />
       <div className="field-grid">{fields}</div>
     </fieldset>
   );
+}
+
+/** A group's description, under its legend. */
+function GroupHint({ schema }: { schema: JsonSchema }) {
+  return schema.description ? <p className="hint group-hint">{schema.description}</p> : null;
 }
 
 /**
@@ -284,7 +321,7 @@ function ObjectField(p: FieldProps & { omit?: string; inline?: boolean; leading?
  */
 function UnionField(p: FieldProps & { variants: JsonSchema[] }) {
   const id = useId();
-  const { touch } = useContext(Ctx);
+  const { touch, root } = useContext(Ctx);
   const { variants } = p;
   const disc = discriminatorOf(variants);
   const present = p.value !== undefined;
@@ -295,16 +332,19 @@ function UnionField(p: FieldProps & { variants: JsonSchema[] }) {
       touch(p.path);
       if (v === '') return p.onChange(undefined);
       const variant = variants[Number(v)]!;
-      const start = initialValue({ ...variant, default: undefined });
+      const start = initialValue({ ...variant, default: undefined }, root);
       p.onChange({ ...(isPlainObject(start) ? start : {}), [disc]: variant.properties![disc]!.const });
     };
+    // The tag's label is its own title ("Type", "Mode"); its help says what the chosen variant is.
+    const tagSchema = deref(variants[index]!.properties![disc]!, root);
+    const tagHint = present ? (tagSchema.description ?? '') : '';
     const tagSelect = (
-      <Field key="$tag" path={[...p.path, disc]} label={humanize(disc)} required controlId={id}>
-        <select id={id} name={pathKey([...p.path, disc])} value={present ? String(index) : ''} onChange={(e) => choose(e.target.value)}>
+      <Field key="$tag" path={[...p.path, disc]} label={labelFor(disc, tagSchema)} required={p.required} hint={tagHint} controlId={id}>
+        <select id={id} name={pathKey([...p.path, disc])} value={present ? String(index) : ''} aria-describedby={describedBy(id, tagHint)} onChange={(e) => choose(e.target.value)}>
           {!p.required && <option value="">— none —</option>}
           {variants.map((v, i) => (
-            <option key={i} value={String(i)}>
-              {String(v.properties![disc]!.const)}
+            <option key={i} value={String(i)} data-const={String(v.properties![disc]!.const)}>
+              {v.title ?? String(v.properties![disc]!.const)}
             </option>
           ))}
         </select>
@@ -315,6 +355,7 @@ function UnionField(p: FieldProps & { variants: JsonSchema[] }) {
     return (
       <fieldset className="group" data-path={pathKey(p.path)}>
         <legend>{p.label}</legend>
+        <GroupHint schema={p.schema} />
         <GroupErrors path={p.path} />
         {body}
       </fieldset>
@@ -329,21 +370,22 @@ function UnionField(p: FieldProps & { variants: JsonSchema[] }) {
     const choose = (v: string) => {
       touch(p.path);
       if (v === '') p.onChange(undefined);
-      else if (v === 'custom') p.onChange(initialValue(custom[0]!));
+      else if (v === 'custom') p.onChange(initialValue(custom[0]!, root));
       else p.onChange(v);
     };
     const defaultLabel = typeof p.schema.default === 'string' ? ` (default: ${p.schema.default})` : '';
+    const hint = hintFor(p.schema);
     return (
       <div className="union-presets" data-path={pathKey(p.path)}>
-        <Field path={p.path} label={p.label} required={p.required} controlId={id}>
-          <select id={id} name={pathKey(p.path)} value={selected} onChange={(e) => choose(e.target.value)}>
+        <Field path={p.path} label={p.label} required={p.required} hint={hint} controlId={id}>
+          <select id={id} name={pathKey(p.path)} value={selected} aria-describedby={describedBy(id, hint)} onChange={(e) => choose(e.target.value)}>
             {(!p.required || selected === '') && <option value="">{`—${defaultLabel}`}</option>}
             {presets.enum!.map((o) => (
               <option key={String(o)} value={String(o)}>
                 {String(o)}
               </option>
             ))}
-            <option value="custom">custom…</option>
+            <option value="custom">{custom[0]!.title ? `${custom[0]!.title.toLowerCase()}…` : 'custom…'}</option>
           </select>
         </Field>
         {isCustom && <ObjectField {...p} schema={custom[0]!} inline />}
@@ -356,9 +398,10 @@ function UnionField(p: FieldProps & { variants: JsonSchema[] }) {
 const singular = (label: string) => (label.endsWith('s') ? label.slice(0, -1) : label);
 
 function ArrayField(p: FieldProps) {
-  const { touch } = useContext(Ctx);
+  const { touch, root } = useContext(Ctx);
   const items = Array.isArray(p.value) ? p.value : [];
-  const itemSchema = p.schema.items!;
+  const itemSchema = deref(p.schema.items!, root);
+  const itemLabel = itemSchema.title ?? singular(p.label);
   const max = p.schema.maxItems ?? Infinity;
   const min = p.schema.minItems ?? 0;
   const update = (next: unknown[]) => {
@@ -377,12 +420,13 @@ function ArrayField(p: FieldProps) {
         {p.label}
         {p.required && <span className="required">*</span>}
       </legend>
+      <GroupHint schema={p.schema} />
       <GroupErrors path={p.path} />
       {items.map((item, i) => (
         <div className="array-item" key={i}>
           <div className="array-item-head">
             <span className="muted">
-              {singular(p.label)} {i + 1}
+              {itemLabel} {i + 1}
             </span>
             <span className="array-item-actions">
               <button type="button" className="small" disabled={i === 0} onClick={() => move(i, -1)} aria-label="Move up">
@@ -406,8 +450,8 @@ function ArrayField(p: FieldProps) {
           />
         </div>
       ))}
-      <button type="button" className="small" disabled={items.length >= max} onClick={() => update([...items, initialValue(itemSchema)])}>
-        Add {singular(p.label).toLowerCase()}
+      <button type="button" className="small" disabled={items.length >= max} onClick={() => update([...items, initialValue(itemSchema, root)])}>
+        Add {itemLabel.toLowerCase()}
       </button>
     </fieldset>
   );
@@ -455,11 +499,13 @@ function JsonField(p: FieldProps) {
       setInvalid(p.path, true);
     }
   };
+  const hint = hintFor(p.schema);
   return (
-    <Field path={p.path} label={p.label ? `${p.label} (JSON)` : 'JSON'} required={p.required} controlId={id}>
+    <Field path={p.path} label={p.label ? `${p.label} (JSON)` : 'JSON'} required={p.required} hint={hint} controlId={id}>
       <textarea
         id={id}
         name={key}
+        aria-describedby={describedBy(id, hint)}
         className="json-editor"
         spellCheck={false}
         rows={Math.min(18, Math.max(4, text.split('\n').length + 1))}
