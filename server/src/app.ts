@@ -5,8 +5,9 @@ import type { AppDeps } from './app-deps.js';
 import rateLimit from '@fastify/rate-limit';
 import { retryLater, validationFailed } from './errors.js';
 import { findUnacceptableJson, parseJsonBody } from './http/json-body.js';
-import { answerFrameworkError, installErrorHandler } from './http/error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandler } from './http/error-handler.js';
 import { installAuth } from './http/auth.js';
+import { installHostHeaderCheck } from './http/host-header.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { assetUploadRoutes } from './routes/asset-upload-routes.js';
@@ -51,6 +52,9 @@ export async function createApp(deps: AppDeps, log?: FastifyBaseLogger): Promise
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     genReqId: () => randomUUID(),
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    // A request without Host is answered by installHostHeaderCheck, in Kiln's error shape.
+    http: { requireHostHeader: false },
   });
   // JSON only. An empty body is "no body" (the cancel route takes none), not a parse error.
   app.removeAllContentTypeParsers();
@@ -74,6 +78,7 @@ export async function createApp(deps: AppDeps, log?: FastifyBaseLogger): Promise
       if (problem) throw validationFailed([{ path: [where, ...problem.path], message: problem.message }]);
     }
   });
+  installHostHeaderCheck(app);
   installAuth(app, { mode: deps.config.deploymentMode, keys: deps.keys });
   // After auth (hooks run in order), so the limit is per API key: one tenant's burst spends its
   // own budget, not its neighbours'. Requests without a key count by address.

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   webhook_url_forbidden: { status: 400, message: 'webhookUrl must point to a public address this server may send to.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
+  headers_too_large: { status: 431, message: 'The request line and headers are too large.' },
+  request_timeout: { status: 408, message: 'The request did not arrive in time.' },
   unauthorized: { status: 401, message: 'A valid API key is required.' },
   forbidden: { status: 403, message: 'This key may not do that.' },
   not_found: { status: 404, message: 'Not found.' },

@@ -1,4 +1,7 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES } from '@kiln/shared';
 import { ZodError } from 'zod';
 import { KilnError, issuesToDetails, retryLater } from '../errors.js';
 import { classifyDatabaseFailure } from '../db/database-errors.js';
@@ -28,6 +31,27 @@ export function answerFrameworkError(error: FastifyError, _request: FastifyReque
     return reply.status(400).send({ error: { code: 'validation_failed', message: 'The request is not valid.', details: [{ path: ['url'], message: 'A path segment is too long.' }] } });
   }
   return reply.status(500).send({ error: { code: 'internal_error', message: `Internal error (request ${reply.request.id}).` } });
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any route or hook sees
+ * it — a NUL or a space where HTTP allows none, conflicting lengths, an unknown method, headers
+ * past 16 KiB, a request too slow to arrive. Without it Fastify answers in its own shape
+ * (`{ error: 'Bad Request', … }`); here the answer is Kiln's, and the connection closes.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'validation_failed';
+  const { status, message } = ERROR_CODES[code];
+  const error =
+    code === 'validation_failed'
+      ? { code, message: 'The request is not valid HTTP/1.1.', details: [{ path: ['request'], message: String(err.message).slice(0, 200) }] }
+      : { code, message };
+  const body = JSON.stringify({ error });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 /**

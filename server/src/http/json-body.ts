@@ -56,7 +56,21 @@ export function parseJsonBody(body: string): unknown {
   }
   const problem = findUnacceptableJson(value);
   if (problem) {
-    throw KilnError.of('validation_failed', `The request body ${problem.message}.`, [{ path: problem.path, message: problem.message, ...(problem.message.startsWith('nested') ? { limit: MAX_JSON_DEPTH } : {}) }]);
+    const cap = problem.message.startsWith('nested') ? { limit: MAX_JSON_DEPTH, actual: nestingDepth(value) } : {};
+    throw KilnError.of('validation_failed', `The request body ${problem.message}.`, [{ path: problem.path, message: problem.message, ...cap }]);
   }
   return value;
+}
+
+/** Levels of arrays and objects on the deepest path (a scalar: 0). Iterative, linear in the value. */
+export function nestingDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) max = depth;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { KilnError } from '../errors.js';
 import type { AppDeps } from '../app-deps.js';
 import type { UploadRequest } from '../services/assets/upload-service.js';
@@ -42,8 +42,28 @@ function fromRawBody(request: FastifyRequest): UploadRequest {
 }
 
 async function fromMultipart(request: FastifyRequest): Promise<UploadRequest> {
-  const part = await request.file();
+  const part = await request.file().catch((err: unknown) => {
+    throw formError(err);
+  });
   if (!part) throw KilnError.of('validation_failed', 'The form has no file.', [{ path: ['file'], message: 'missing' }]);
   const { filename } = request.query as { filename?: string };
-  return { body: part.file, declaredType: part.mimetype, filename: typeof filename === 'string' ? filename : part.filename };
+  // A form that breaks off inside the file is reported on the file's stream: it reaches the
+  // upload (which stores nothing) as the client's mistake, not as a failure of the server.
+  const body = new PassThrough();
+  part.file.on('error', (err) => body.destroy(formError(err)));
+  part.file.pipe(body);
+  return { body, declaredType: part.mimetype, filename: typeof filename === 'string' ? filename : part.filename };
+}
+
+/**
+ * What busboy and @fastify/multipart refuse — no boundary, a form cut off or malformed, one of
+ * the form limits — is the request's fault: 400 (413 for a limit), never a 500.
+ */
+function formError(err: unknown): Error {
+  if (err instanceof KilnError) return err;
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 500) return err as Error;
+  const message = `The form is not valid multipart/form-data: ${String((err as Error)?.message ?? err).slice(0, 200)}`;
+  if (status === 413) return KilnError.of('payload_too_large', message);
+  return KilnError.of('validation_failed', message, [{ path: ['body'], message }]);
 }

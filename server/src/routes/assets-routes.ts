@@ -52,7 +52,7 @@ export function assetsRoutes(deps: AppDeps) {
     app.get('/api/companies/:companyId/assets', async (request) => {
       const companyId = await companyFromRequest(deps, request);
       const q = listAssetsQuerySchema.safeParse(request.query);
-      if (!q.success) throw validationFailed(issuesToDetails(q.error.issues));
+      if (!q.success) throw validationFailed(issuesToDetails(q.error.issues, [], request.query));
       if (q.data.cursor && !isUuid(q.data.cursor)) throw validationFailed([{ path: ['cursor'], message: 'Invalid cursor.' }]);
       const rows = await listAssets(deps.database.pool, companyId, { ...q.data, afterId: q.data.cursor, limit: q.data.limit + 1 });
       const page = rows.slice(0, q.data.limit);

@@ -15,7 +15,7 @@ export function companiesRoutes(deps: AppDeps) {
     app.post('/api/companies', async (request, reply) => {
       assertAdmin(request);
       const parsed = createCompanyBodySchema.safeParse(request.body);
-      if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues));
+      if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues, [], request.body));
       const company = await deps.companies.create(parsed.data);
       return reply.status(201).header('location', `/api/companies/${company.id}`).send(company);
     });
@@ -31,7 +31,7 @@ export function companiesRoutes(deps: AppDeps) {
       assertCompanyAccess(request, companyId);
       assertAdmin(request);
       const parsed = updateCompanyBodySchema.safeParse(request.body);
-      if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues));
+      if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues, [], request.body));
       return deps.companies.update(companyId, parsed.data);
     });
 

@@ -57,7 +57,7 @@ export function contentJobsRoutes(deps: AppDeps) {
     app.get('/api/companies/:companyId/content-jobs', async (request) => {
       const companyId = await companyFromRequest(deps, request);
       const query = listJobsQuerySchema.safeParse(request.query);
-      if (!query.success) throw validationFailed(issuesToDetails(query.error.issues));
+      if (!query.success) throw validationFailed(issuesToDetails(query.error.issues, [], request.query));
       return deps.jobs.list(companyId, query.data);
     });
 
@@ -65,7 +65,7 @@ export function contentJobsRoutes(deps: AppDeps) {
       const companyId = await companyFromRequest(deps, request);
       const { jobId } = request.params as { jobId: string };
       const query = getJobQuerySchema.safeParse(request.query);
-      if (!query.success) throw validationFailed(issuesToDetails(query.error.issues));
+      if (!query.success) throw validationFailed(issuesToDetails(query.error.issues, [], request.query));
       if (!query.data.wait) return deps.jobs.get(companyId, jobId);
       await deps.jobs.requireJob(companyId, jobId);
       return waitForJobEnd({ hub: deps.hub, getJob: deps.jobs.get }, companyId, jobId, Math.min(MAX_WAIT_SECONDS, query.data.wait), closedSignal(reply));

@@ -3,7 +3,7 @@ import { read } from 'vega';
 import { MAX_CHART_ROWS, MAX_RASTER_PIXELS, MAX_RASTER_SIDE, UPLOAD_TYPES, type AssetMetadata } from '@kiln/shared';
 import { capsExceeded, RenderError, type RenderContext } from '../contract.js';
 import { readAssetBytes } from '../read-asset-bytes.js';
-import { assertSafeSvg } from '../image/svg-safety.js';
+import { analyseSvg } from '../image/svg-analysis.js';
 import { createRowCounter } from '../chart/chart-data-rows.js';
 
 import type { InspectUploadInput } from './inspect-upload-kind.js';
@@ -14,8 +14,9 @@ const MAX_JSON_DEPTH = 64;
 /**
  * Checks an uploaded file by reading it as what it claims to be, in a render process (never on the
  * API's thread): text must be valid UTF-8 and parse (JSON, CSV/TSV with at most MAX_CHART_ROWS
- * rows, SVG well-formed and free of external references), and images must decode, within the
- * raster caps that generated images have. Returns what it learned, as asset metadata.
+ * rows, SVG as inline SVG input is: well-formed, no external references, within the SVG caps), and
+ * images must decode, within the raster caps that generated images have. Returns what it learned,
+ * as asset metadata.
  */
 export async function inspectUpload(input: InspectUploadInput, ctx: RenderContext): Promise<AssetMetadata> {
   const rule = UPLOAD_TYPES[input.contentType];
@@ -72,9 +73,12 @@ export async function inspectUpload(input: InspectUploadInput, ctx: RenderContex
       }
       return { format: type, rows: rows.length };
     }
-    case 'image/svg+xml':
-      assertSafeSvg(text, input.path.map(String));
-      return { format: 'svg' };
+    case 'image/svg+xml': {
+      // As inline SVG input is checked: well-formed, no external references, and within the
+      // raster and drawing caps at its own size.
+      const { raster } = analyseSvg(text, { path: input.path });
+      return { format: 'svg', width: raster.width, height: raster.height };
+    }
     default:
       return { format: input.contentType === 'text/markdown' ? 'markdown' : 'text' };
   }

@@ -55,7 +55,7 @@ export function jobService(deps: JobServiceDeps) {
    */
   async function validate(companyId: string, rawBody: unknown) {
     const parsed = createJobBodySchema.safeParse(rawBody);
-    if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues));
+    if (!parsed.success) throw validationFailed(issuesToDetails(parsed.error.issues, [], rawBody));
     const body = parsed.data;
     const renderer = renderers.get(body.kind);
     if (!renderer) {
@@ -63,7 +63,7 @@ export function jobService(deps: JobServiceDeps) {
       throw KilnError.of('unknown_kind', `Unknown kind "${body.kind}". Known kinds: ${known.join(', ')}.`, { knownKinds: known });
     }
     const input = renderer.inputSchema.safeParse(body.input);
-    if (!input.success) throw validationFailed(issuesToDetails(input.error.issues, ['input']), `Invalid input for kind "${body.kind}".`);
+    if (!input.success) throw validationFailed(issuesToDetails(input.error.issues, ['input'], body.input), `Invalid input for kind "${body.kind}".`);
     let refs: string[] = [];
     if (renderer.preflight || renderer.assetRefs) {
       const outcome = await deps.validation.validate(body.kind, body.input);
