@@ -92,11 +92,13 @@ describe.each([
 
     const renderers = (await kiln.api('GET', '/api/renderers')).body.items as { kind: string; inputSchema: Record<string, unknown> }[];
     for (const [kind, tool] of [['image', 'generate_image'], ['video', 'render_video'], ['test-slow', 'render_test_slow']] as const) {
-      const { $schema: _dialect, ...expected } = renderers.find((r) => r.kind === kind)!.inputSchema;
+      const { $schema: _dialect, $defs, ...expected } = renderers.find((r) => r.kind === kind)!.inputSchema;
       const schema = byName.get(tool)!.inputSchema as any;
       expect(schema.type).toBe('object');
       expect(schema.required).toEqual(['input']);
       expect(schema.properties.input).toEqual({ ...expected, description: expect.any(String) });
+      // Definitions move to the tool's top level, where the unchanged "#/$defs/…" references resolve.
+      expect(schema.$defs).toEqual($defs);
       expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['outputName', 'sourceTaskId', 'companyId', 'waitSeconds']));
     }
     expect(byName.get('generate_image')!.description).toMatch(/progress/);

@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = {
   validation_failed: { status: 400, message: 'The request is not valid.' },
+  bad_request: { status: 400, message: 'The request is malformed.' },
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   unknown_kind: { status: 400, message: 'No renderer handles this kind.' },
   webhook_url_forbidden: { status: 400, message: 'webhookUrl must point to a public address this server may send to.' },

@@ -1,12 +1,21 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES } from '@kiln/shared';
+import { ERROR_CODES, type ErrorCode } from '@kiln/shared';
 import { ZodError } from 'zod';
 import { KilnError, issuesToDetails, retryLater } from '../errors.js';
 import { classifyDatabaseFailure } from '../db/database-errors.js';
 
 /** Fastify's own 4xx errors, mapped onto Kiln's stable codes. */
+/** The registry code a bare HTTP status stands for, where one code owns it. */
+const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
+  404: 'not_found',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  431: 'headers_too_large',
+};
+
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_json', message: 'The Content-Length does not match the body.' },
@@ -91,7 +100,11 @@ export function installErrorHandler(app: FastifyInstance) {
       return reply.status(400).send({ error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: { code: 'bad_request', message: fe.message } });
+      // A client error no mapping above names: answered with the registry code of its status
+      // when there is one, otherwise as a generic malformed request (always 400, as registered).
+      const byStatus = CODE_FOR_STATUS[fe.statusCode];
+      const code: ErrorCode = byStatus ?? 'bad_request';
+      return reply.status(ERROR_CODES[code].status).send({ error: { code, message: fe.message || ERROR_CODES[code].message } });
     }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'internal_error', message: `Internal error (request ${request.id}).` } });
