@@ -15,6 +15,7 @@ import { createJobHeartbeat } from './job-heartbeat.js';
 import { periodicTask } from './periodic-task.js';
 import { scratchRootName, sweepDeadWorkersScratch } from './scratch-sweeper.js';
 import { pruneOldRows } from './retention.js';
+import type { WorkerObserver } from './worker-observer.js';
 
 export interface WorkerLog {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -51,6 +52,8 @@ export interface WorkerOptions {
   timing?: WorkerTiming;
   /** Outbound guard and send pool settings of the webhook dispatcher. */
   webhooks?: WebhookDispatchSettings;
+  /** Told of claims, ended attempts and webhook outcomes (the process's metrics). */
+  observer?: WorkerObserver;
 }
 
 export interface Worker {
@@ -115,6 +118,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     onClaimed(job) {
       const controller = new AbortController();
       active.set(job.id, controller);
+      const claimedAt = performance.now();
+      opts.observer?.jobClaimed(job);
       const runner = runJob(
         {
           pool,
@@ -125,6 +130,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           maxAssetBytes: opts.maxAssetBytes,
           tmpRoot,
           log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
+          onSettled: (status) => opts.observer?.jobEnded(job, status, (performance.now() - claimedAt) / 1000),
         },
         job,
         controller,
@@ -191,7 +197,9 @@ export function createWorker(opts: WorkerOptions): Worker {
     },
     warnOf('retention failed'),
   );
-  const webhooks = createWebhookDispatcher({ ...opts.webhooks, pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log });
+  const webhooks = createWebhookDispatcher({
+    ...opts.webhooks, pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log, onOutcome: (o) => opts.observer?.webhookDelivery(o),
+  });
   const tasks = [pollTask, reaperTask, orphanSweepTask, scratchSweepTask, retentionTask];
 
   return {
