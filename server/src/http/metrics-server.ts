@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { ApiKeyService } from '../services/auth/api-key-service.js';
 import type { KilnMetrics } from '../services/metrics/kiln-metrics.js';
@@ -18,7 +18,7 @@ export async function startMetricsServer(o: {
   metrics: KilnMetrics;
   log: FastifyBaseLogger;
 }): Promise<{ url: string; close(): Promise<void> }> {
-  const app = Fastify({ loggerInstance: o.log, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: o.log, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandler(app);
   installAuth(app, { mode: o.config.deploymentMode, keys: o.keys });
   await app.register(metricsRoutes({ metrics: o.metrics, config: o.config }));

@@ -53,7 +53,7 @@ export function eventsRoutes(deps: AppDeps) {
           const job = await deps.jobs.get(companyId, jobId);
           return { data: job, terminal: isTerminalStatus(job.status) };
         },
-      }, (sse) => followQueuePosition({ sse, jobId, estimate: deps.jobs.queueEstimate, onError: (err) => request.log.warn({ err }, 'queue position failed') }));
+      }, (sse) => followQueuePosition({ sse, jobId, follow: deps.jobs.followQueueEstimate }));
     });
 
     app.get('/api/companies/:companyId/events', async (request, reply) => {

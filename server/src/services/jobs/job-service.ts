@@ -17,7 +17,7 @@ import type { JobRow, Queryable } from './job-row.js';
 import { decideCancelRequest, insertQueuedJob, transitionJob } from './job-lifecycle.js';
 import { findJob, flagCancelRequested, listJobs, requestHash } from './job-store.js';
 import { assertWebhookUrlAllowed, type OutboundGuard } from '../webhooks/outbound-guard.js';
-import { queueEstimator } from './queue-estimates.js';
+import { queueEstimator, type QueueEstimate } from './queue-estimates.js';
 import type { JobCounters } from '../metrics/kiln-metrics.js';
 
 export interface JobServiceDeps {
@@ -145,6 +145,8 @@ export function jobService(deps: JobServiceDeps) {
 
     /** The queue position and estimated start of a queued job; null once it left the queue. */
     queueEstimate: (jobId: string) => queue.estimate(jobId),
+    /** Hears a queued job's estimate once a second (one queue read per round for all followers); returns the unfollow. */
+    followQueueEstimate: (jobId: string, listener: (estimate: QueueEstimate | null) => void) => queue.follow(jobId, listener),
 
     requireJob,
 

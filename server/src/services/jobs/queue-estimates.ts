@@ -1,6 +1,8 @@
 import { cachedRead } from '../../db/cached-read.js';
 import type { Queryable } from './job-row.js';
-import { findJobsAhead, recentJobDurations, type JobsAhead, type KindDuration } from './queue-stats-store.js';
+import {
+  findJobsAhead, listQueueUpTo, readCompanySlots, recentJobDurations, type CompanySlots, type JobsAhead, type KindDuration, type QueueSegmentRow,
+} from './queue-stats-store.js';
 
 /** Jobs ahead are counted up to this many; a job further back shows this number. */
 export const QUEUE_POSITION_LIMIT = 10_000;
@@ -8,6 +10,12 @@ export const QUEUE_POSITION_LIMIT = 10_000;
 const DURATION_WINDOW_MINUTES = 10;
 const DURATION_SAMPLE = 1000;
 const DURATION_CACHE_MS = 5000;
+/**
+ * Following more jobs than this, a round folds the queue once (listQueueUpTo) instead of counting
+ * ahead of each job: about 6× the cost of one count at the back of the queue, whatever the number
+ * of jobs (bench/queue-position-cost.ts).
+ */
+const FOLD_FROM_FOLLOWED = 4;
 
 export interface QueueEstimate {
   queuePosition: number;
@@ -59,20 +67,115 @@ export function estimateQueue(ahead: JobsAhead, durations: KindDuration[], now: 
 }
 
 /**
- * Position and start estimate of queued jobs, computed when one is read (never on submit or
- * claim). One bounded query per read; the duration history is shared by every read of the
- * process and refreshed at most every few seconds.
+ * What findJobsAhead reads, for every job asked about at once, from the queue's segments
+ * (listQueueUpTo) and the companies' slots: the same counting, so a followed job's position
+ * agrees with a read of it. A job missing from `rows` (not queued, or past the row limit) is
+ * missing from the answer.
  */
-export function queueEstimator(pool: Queryable, o: { positionLimit?: number } = {}) {
+export function jobsAheadInQueue(rows: QueueSegmentRow[], slots: { runningTotal: number; companies: CompanySlots[] }): Map<string, JobsAhead> {
+  const slotsOf = new Map(slots.companies.map((c) => [c.companyId, c]));
+  const counts = new Map<string, { companyId: string; kind: string; n: number }>();
+  let counted = 0;
+  const add = (companyId: string, kind: string, n: number) => {
+    const key = `${companyId} ${kind}`;
+    const c = counts.get(key) ?? { companyId, kind, n: 0 };
+    c.n += n;
+    counts.set(key, c);
+    counted += n;
+  };
+  const found = new Map<string, JobsAhead>();
+  for (const row of rows) {
+    if (row.id === null) {
+      add(row.companyId, row.kind, row.n);
+      continue;
+    }
+    found.set(row.id, {
+      companyId: row.companyId,
+      runAt: row.runAt!,
+      runningTotal: slots.runningTotal,
+      counted,
+      groups: [...counts.values()].map((g) => {
+        const c = slotsOf.get(g.companyId) ?? { maxConcurrent: 0, running: 0 };
+        return { ...g, maxConcurrent: c.maxConcurrent, running: c.running };
+      }),
+    });
+    // Only a due job is taken before the ones behind it (a followed job in its backoff is not).
+    if (row.due) add(row.companyId, row.kind, 1);
+  }
+  return found;
+}
+
+/**
+ * Position and start estimate of queued jobs, computed when one is read (never on submit or
+ * claim): one bounded query per read. The duration history is shared by every read of the
+ * process and refreshed at most every few seconds.
+ *
+ * `follow` serves the SSE streams of queued jobs: however many streams follow however many jobs,
+ * the process reads the queue once per round (every `roundMs`, while anyone follows) and tells
+ * each listener its job's estimate, or null once the job is no longer queued. So the cost is one
+ * bounded scan a second per API process, not one per stream.
+ */
+export function queueEstimator(pool: Queryable, o: { positionLimit?: number; roundMs?: number; onError?: (err: unknown) => void } = {}) {
+  const limit = o.positionLimit ?? QUEUE_POSITION_LIMIT;
   const durations = cachedRead(
     () => recentJobDurations(pool, { windowMinutes: DURATION_WINDOW_MINUTES, sample: DURATION_SAMPLE }),
     DURATION_CACHE_MS,
   );
+  type Listener = (estimate: QueueEstimate | null) => void;
+  const listeners = new Map<string, Set<Listener>>();
+  let round: NodeJS.Timeout | null = null;
+
+  async function runRound() {
+    const jobIds = [...listeners.keys()];
+    try {
+      const history = await durations();
+      // A few jobs: a bounded count each is cheaper than folding the queue up to the last of them.
+      let ahead = new Map<string, JobsAhead>();
+      let complete = true;
+      if (jobIds.length > FOLD_FROM_FOLLOWED) {
+        const rows = await listQueueUpTo(pool, jobIds, limit);
+        ahead = jobsAheadInQueue(rows, await readCompanySlots(pool, [...new Set(rows.map((r) => r.companyId))]));
+        complete = rows.reduce((sum, r) => sum + r.n, 0) < limit;
+      }
+      const now = Date.now();
+      for (const jobId of jobIds) {
+        let a: JobsAhead | null | undefined = ahead.get(jobId);
+        // Few jobs, or past the row limit of a very deep queue: counted on its own, as a read is.
+        if (!a && (jobIds.length <= FOLD_FROM_FOLLOWED || !complete)) a = await findJobsAhead(pool, jobId, limit);
+        const estimate = a ? estimateQueue(a, history, now) : null;
+        for (const listener of listeners.get(jobId) ?? []) listener(estimate);
+      }
+    } catch (err) {
+      o.onError?.(err);
+    }
+    round = null;
+    scheduleRound();
+  }
+  function scheduleRound() {
+    if (round || listeners.size === 0) return;
+    round = setTimeout(() => void runRound(), o.roundMs ?? 1000);
+    round.unref();
+  }
+
   return {
     /** Null when the job is not queued (any more). */
     async estimate(jobId: string): Promise<QueueEstimate | null> {
-      const [ahead, history] = await Promise.all([findJobsAhead(pool, jobId, o.positionLimit ?? QUEUE_POSITION_LIMIT), durations()]);
+      const [ahead, history] = await Promise.all([findJobsAhead(pool, jobId, limit), durations()]);
       return ahead ? estimateQueue(ahead, history, Date.now()) : null;
+    },
+    /**
+     * Calls `listener` once a round (every second) with the job's estimate while it is followed;
+     * returns the function that stops following.
+     */
+    follow(jobId: string, listener: Listener): () => void {
+      let set = listeners.get(jobId);
+      if (!set) listeners.set(jobId, (set = new Set()));
+      set.add(listener);
+      scheduleRound();
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(jobId) === set) listeners.delete(jobId);
+      };
     },
   };
 }
