@@ -272,7 +272,7 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       responses: {
         200: sseResponse({
           snapshotSchema: 'JobView', snapshotWhat: '`JobView`', closes: true, keepAliveMs: o.keepAliveMs,
-          liveOnly: { [QUEUE_POSITION_EVENT]: ['QueuePositionEvent', 'while the job is queued, sent when its `queuePosition` (or `estimatedStartAt`) changes, at most once a second.'] },
+          liveOnly: { [QUEUE_POSITION_EVENT]: ['QueuePositionEvent', 'while the job is queued, sent when its `queuePosition` changes (with the `estimatedStartAt` of that moment), at most once a second.'] },
         }),
       },
       errors: scoped(['job_not_found', 'validation_failed']),

@@ -99,7 +99,7 @@ export function createKilnMetrics(deps: { pool: Queryable; kinds: readonly strin
   let sseClients: (() => number) | null = null;
   new Gauge({
     name: 'kiln_sse_clients',
-    help: 'Open SSE streams (event hub subscribers) of this process.',
+    help: 'Event hub subscribers of this process: open SSE streams, and requests waiting for a job to end.',
     registers: [registry],
     collect() {
       this.set(sseClients ? sseClients() : 0);
