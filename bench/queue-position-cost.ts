@@ -82,6 +82,8 @@ async function main() {
     await time('countActiveJobsByKind, one company (stats route)', () => countActiveJobsByKind(pool, companies[0]!));
     await time('countFinishedJobsByKind, one company (stats route)', () => countFinishedJobsByKind(pool, companies[0]!));
     await time('recentJobDurations (start estimate history; cached 5 s)', () => recentJobDurations(pool, { windowMinutes: 10, sample: 1000 }));
+    const finished = (await pool.query<{ id: string; companyId: string }>(`SELECT id, company_id AS "companyId" FROM content_jobs WHERE status = 'done' LIMIT 1`)).rows[0]!;
+    await time('GET a finished job (HTTP, whole request: the baseline)', () => fetch(`${kiln.url}/api/companies/${finished.companyId}/content-jobs/${finished.id}`).then((r) => r.json()));
     const job = order[order.length - 1]!;
     await time('GET a queued job at the back (HTTP, whole request)', () => fetch(`${kiln.url}/api/companies/${companies[(order.length - 1) % 3]}/content-jobs/${job}`).then((r) => r.json()));
 
