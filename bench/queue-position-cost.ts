@@ -85,7 +85,9 @@ async function main() {
     const finished = (await pool.query<{ id: string; companyId: string }>(`SELECT id, company_id AS "companyId" FROM content_jobs WHERE status = 'done' LIMIT 1`)).rows[0]!;
     await time('GET a finished job (HTTP, whole request: the baseline)', () => fetch(`${kiln.url}/api/companies/${finished.companyId}/content-jobs/${finished.id}`).then((r) => r.json()));
     const job = order[order.length - 1]!;
-    await time('GET a queued job at the back (HTTP, whole request)', () => fetch(`${kiln.url}/api/companies/${companies[(order.length - 1) % 3]}/content-jobs/${job}`).then((r) => r.json()));
+    const owner = (await pool.query<{ c: string }>(`SELECT company_id AS c FROM content_jobs WHERE id = $1`, [job])).rows[0]!.c;
+    const back = await (await fetch(`${kiln.url}/api/companies/${owner}/content-jobs/${job}`)).json();
+    await time(`GET the queued job at the back (HTTP; queuePosition ${back.queuePosition})`, () => fetch(`${kiln.url}/api/companies/${owner}/content-jobs/${job}`).then((r) => r.json()));
 
     const explain = async (label: string, sql: string, values: unknown[]) => {
       const { rows } = await pool.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${sql}`, values);
