@@ -7,6 +7,7 @@ import type { JobService } from './services/jobs/job-service.js';
 import type { CompanyService } from './services/companies/company-service.js';
 import type { ApiKeyService } from './services/auth/api-key-service.js';
 import type { UploadService } from './services/assets/upload-service.js';
+import type { KilnMetrics } from './services/metrics/kiln-metrics.js';
 
 /** Everything the HTTP layer needs, passed in explicitly (tests build the same thing). */
 export interface AppDeps {
@@ -19,6 +20,8 @@ export interface AppDeps {
   companies: CompanyService;
   keys: ApiKeyService;
   uploads: UploadService;
+  /** This process's Prometheus metrics (`GET /metrics`). */
+  metrics: KilnMetrics;
   /** Whether this process's worker is running (null when started with --no-worker). */
   workerRunning: (() => boolean) | null;
   /** The company `default` stands for in local_trusted mode (null in authenticated mode). */

@@ -20,6 +20,8 @@ import { webhookDeliveriesRoutes } from './routes/webhook-deliveries-routes.js';
 import { mcpRoutes } from './routes/mcp-routes.js';
 import { staticUiRoutes } from './http/static-ui.js';
 import { openapiRoutes } from './http/openapi/openapi-routes.js';
+import { metricsRoutes } from './routes/metrics-routes.js';
+import { statsRoutes } from './routes/stats-routes.js';
 
 /**
  * Fastify's per-request lines ("incoming request", "request completed", "Route … not found") at
@@ -102,6 +104,8 @@ export async function createApp(deps: AppDeps, log?: FastifyBaseLogger): Promise
   await app.register(renderersRoutes(deps));
   await app.register(webhookDeliveriesRoutes(deps));
   await app.register(mcpRoutes(deps));
+  await app.register(metricsRoutes(deps));
+  await app.register(statsRoutes(deps));
   await app.register(staticUiRoutes());
   await app.register(openapiRoutes(deps));
   return app;

@@ -45,6 +45,10 @@ const envSchema = z
     KILN_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
     /** Deliver webhooks to loopback/private/link-local/CGNAT addresses (default: only in local_trusted). */
     KILN_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
+    /** `GET /metrics` without an API key in authenticated mode (it is always keyless in local_trusted). */
+    KILN_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
+    /** A worker-only process (`kiln worker`) serves its own `GET /metrics` on this port (KILN_HOST); unset: none. */
+    KILN_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   })
   .superRefine((env, ctx) => {
     const s3Problem = s3EnvProblem(env);
@@ -86,6 +90,10 @@ export interface Config {
   /** 0: off. Always off in local_trusted mode. */
   rateLimitPerSecond: number;
   webhookAllowPrivate: boolean;
+  /** `/metrics` needs no key in authenticated mode. */
+  metricsPublic: boolean;
+  /** Port of a worker-only process's `/metrics` listener; null: none. */
+  metricsPort: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +137,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     rateLimitPerSecond: e.KILN_DEPLOYMENT_MODE === 'authenticated' ? e.KILN_RATE_LIMIT_PER_SECOND : 0,
     webhookAllowPrivate: e.KILN_WEBHOOK_ALLOW_PRIVATE ? e.KILN_WEBHOOK_ALLOW_PRIVATE === 'true' : e.KILN_DEPLOYMENT_MODE === 'local_trusted',
+    metricsPublic: e.KILN_METRICS_PUBLIC === 'true',
+    metricsPort: e.KILN_METRICS_PORT ?? null,
   };
 }

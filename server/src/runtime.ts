@@ -17,6 +17,8 @@ import { uploadService } from './services/assets/upload-service.js';
 import { createWorker, type Worker, type WorkerTiming } from './worker/worker.js';
 import { webhookSubmitGuard } from './services/webhooks/outbound-guard.js';
 import type { WebhookDispatchSettings } from './services/webhooks/webhook-dispatcher.js';
+import { createKilnMetrics, type KilnMetrics } from './services/metrics/kiln-metrics.js';
+import { startMetricsServer } from './http/metrics-server.js';
 
 export interface KilnRuntime {
   config: Config;
@@ -27,6 +29,10 @@ export interface KilnRuntime {
   worker: Worker | null;
   /** `http://host:port` once listening. */
   url: string | null;
+  /** This process's metrics (served at `url` + `/metrics`, or at `metricsUrl`). */
+  metrics: KilnMetrics;
+  /** A worker-only process's own `/metrics` listener (`KILN_METRICS_PORT`), else null. */
+  metricsUrl: string | null;
   defaultCompanyId: string | null;
   /** Stops everything this process started, in order; safe to call twice. */
   stop(): Promise<void>;
@@ -133,6 +139,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
     const renderers = createRendererRegistry([...builtInRenderers(), ...extra]);
     const companies = companyService(database.pool);
     const keys = apiKeyService(database.pool);
+    const metrics = createKilnMetrics({ pool: database.pool, kinds: [...renderers.keys()] });
 
     let defaultCompanyId: string | null = null;
     if (config.deploymentMode === 'local_trusted') {
@@ -158,6 +165,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         webhooks: { ...options.webhooks, allowPrivate: config.webhookAllowPrivate },
         log,
         timing: options.workerTiming,
+        observer: metrics,
       });
       await w.start();
       worker = w;
@@ -181,6 +189,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       const hub: EventHub = createEventHub({ database, onError: (err) => log.warn({ err: String(err) }, 'event hub error') });
       await hub.start();
       stops.push(() => hub.stop());
+      metrics.countSseClients(() => hub.subscriberCount());
       const w = worker;
       const a = await createApp({
         config,
@@ -195,6 +204,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
           validation,
           baseUrl: config.publicUrl,
           webhookGuard: webhookSubmitGuard(config, options.webhooks),
+          counters: metrics,
         }),
         companies,
         keys,
@@ -203,6 +213,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
         draining: () => draining,
         checkersReady: () => validation.ready(),
         defaultCompanyId,
+        metrics,
       }, log);
       stops.push(async () => {
         // Open SSE streams end when their connections are closed.
@@ -216,6 +227,12 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     }
+    let metricsUrl: string | null = null;
+    if (!runApi && config.metricsPort !== null) {
+      const server = await startMetricsServer({ config, port: config.metricsPort, keys, metrics, log });
+      stops.push(() => server.close());
+      metricsUrl = server.url;
+    }
 
     let stopped: Promise<void> | null = null;
     return {
@@ -226,6 +243,8 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
       app,
       worker,
       url,
+      metrics,
+      metricsUrl,
       defaultCompanyId,
       stop() {
         stopped ??= stopAll();

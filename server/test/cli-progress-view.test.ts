@@ -22,7 +22,7 @@ const t0 = Date.parse('2026-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(t0 + ms).toISOString();
 const job = (over: Partial<JobView>): JobView => ({
   id: 'job-1', companyId: 'c', kind: 'test-slow', status: 'queued', progress: 0, stage: null, attempt: 0, maxAttempts: 3,
-  priority: 0, timeoutMs: 1000, input: {}, sourceTaskId: null, error: null, warnings: [], output: null, outputs: [], assets: [], inputAssetIds: [], outputName: null, cancelRequested: false,
+  priority: 0, timeoutMs: 1000, input: {}, sourceTaskId: null, error: null, warnings: [], output: null, outputs: [], assets: [], inputAssetIds: [], outputName: null, cancelRequested: false, queuePosition: null, estimatedStartAt: null,
   createdAt: iso(0), startedAt: null, finishedAt: null, updatedAt: iso(0), ...over,
 });
 const event = (id: string, type: JobEvent['type'], at: number, payload: Partial<JobEvent['payload']>): JobEvent => ({

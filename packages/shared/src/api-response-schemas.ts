@@ -79,6 +79,17 @@ export const jobViewSchema = z.object({
   inputAssetIds: z.array(z.uuid()).describe('Every asset the input referenced (uploads or earlier outputs).'),
   outputName: z.string().nullable().describe('The file name asked for with `outputName`, if any.'),
   cancelRequested: z.boolean(),
+  queuePosition: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .describe(
+      'While queued, on a read of this one job (GET and the job stream\'s snapshot): how many jobs will be claimed before it (0: it is next). Null otherwise, and in lists.',
+    ),
+  estimatedStartAt: timestamp
+    .nullable()
+    .describe('While queued: when it should start, from the position and how long recent jobs of the kinds ahead took. Null when unknown (no job finished recently) and when not queued.'),
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),
@@ -206,3 +217,30 @@ export const companySnapshotSchema = z.object({
   companyId: z.uuid(),
   activeJobs: z.array(jobViewSchema).describe('Running, then queued jobs (up to 200 of each).'),
 });
+
+/** The `data` of `content_job.queue_position`, a live-only event of a queued job's stream (no `id:`, never stored or replayed). */
+export const queuePositionEventSchema = z.object({
+  jobId: z.uuid(),
+  status: z.literal('queued'),
+  queuePosition: z.number().int().min(0).describe('Jobs that will be claimed before this one.'),
+  estimatedStartAt: timestamp.nullable(),
+  createdAt: timestamp.describe('When the position was computed.'),
+});
+export type QueuePositionEvent = z.infer<typeof queuePositionEventSchema>;
+
+const kindStatsSchema = z.object({
+  kind: z.string(),
+  queued: z.number().int().min(0),
+  running: z.number().int().min(0),
+  finishedLastMinute: z.number().int().min(0).describe('Jobs that ended (done, failed or canceled) in the last 60 s.'),
+  finishedLastHour: z.number().int().min(0),
+});
+
+/** GET /api/companies/:companyId/stats: queue depth and throughput of one company. */
+export const companyStatsSchema = z.object({
+  companyId: z.uuid(),
+  at: timestamp.describe('When the numbers were read (they may be up to 2 s old).'),
+  totals: kindStatsSchema.omit({ kind: true }),
+  kinds: z.array(kindStatsSchema).describe('Every kind with a queued, running or recently finished job, by name.'),
+});
+export type CompanyStats = z.infer<typeof companyStatsSchema>;

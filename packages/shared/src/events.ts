@@ -43,3 +43,10 @@ export interface JobEvent {
   payload: JobEventPayload;
   createdAt: string;
 }
+
+/**
+ * A live-only event of a queued job's own stream, sent when its queue position changes (at most
+ * once a second). It is never stored in content_job_events and carries no SSE `id:`, so it is
+ * never replayed and does not move a client's Last-Event-ID.
+ */
+export const QUEUE_POSITION_EVENT = 'content_job.queue_position';

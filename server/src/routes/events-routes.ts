@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminalStatus } from '@kiln/shared';
 import { validationFailed } from '../errors.js';
-import { openSseStream } from '../http/sse-stream.js';
+import { openSseStream, type SseStream } from '../http/sse-stream.js';
+import { followQueuePosition, type QueuePositionFollower } from '../services/events/queue-position-follower.js';
 import { streamEvents, type EventStreamOptions } from '../services/events/event-stream.js';
 import { listJobs } from '../services/jobs/job-store.js';
 import type { AppDeps } from '../app-deps.js';
@@ -27,10 +28,13 @@ export function eventsRoutes(deps: AppDeps) {
     request: FastifyRequest,
     reply: FastifyReply,
     stream: Pick<EventStreamOptions, 'companyId' | 'jobId' | 'start' | 'snapshot'>,
+    follow?: (sse: SseStream) => QueuePositionFollower,
   ) {
-    const sse = openSseStream(request, reply, { keepAliveMs: deps.config.sseKeepAliveMs });
-    await streamEvents({ hub: deps.hub, pool: deps.database.pool, sse, ...stream }).catch((err) =>
-      request.log.error({ err }, 'event stream failed'),
+    const opened = openSseStream(request, reply, { keepAliveMs: deps.config.sseKeepAliveMs });
+    const follower = follow?.(opened);
+    await streamEvents({ hub: deps.hub, pool: deps.database.pool, sse: follower?.sse ?? opened, ...stream }).then(
+      () => follower?.begin(),
+      (err) => request.log.error({ err }, 'event stream failed'),
     );
   }
 
@@ -49,7 +53,7 @@ export function eventsRoutes(deps: AppDeps) {
           const job = await deps.jobs.get(companyId, jobId);
           return { data: job, terminal: isTerminalStatus(job.status) };
         },
-      });
+      }, (sse) => followQueuePosition({ sse, jobId, follow: deps.jobs.followQueueEstimate }));
     });
 
     app.get('/api/companies/:companyId/events', async (request, reply) => {

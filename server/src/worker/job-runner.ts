@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AssetMetadata, OutputRole } from '@kiln/shared';
+import type { AssetMetadata, JobStatus, OutputRole } from '@kiln/shared';
 import { RenderError, type InputAsset, type OutputOptions, type Renderer, type RendererRegistry, type RenderResult } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
 import { completeJob, settleRunningJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
@@ -49,6 +49,8 @@ export interface JobRunnerDeps {
   /** This worker's scratch root; each job gets a directory under it, removed when the job ends. */
   tmpRoot: string;
   log: (obj: Record<string, unknown>, msg: string) => void;
+  /** Told the status this attempt was settled to (`done`, `failed`, `canceled`, or `queued` for a retry). */
+  onSettled?: (status: JobStatus) => void;
 }
 
 /** How long a finished render waits for the database to come back before it gives up its result. */
@@ -131,6 +133,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
     const stored = await Promise.all(outputs.map((o) => o.stored));
     await progress.flush();
     await complete(deps, job, outputs, stored, result?.metadata ?? {}, warnings);
+    deps.onSettled?.('done');
   } catch (err) {
     await progress.flush().catch(() => undefined);
     await discardOutputs(deps, job.companyId, outputs);
@@ -297,8 +300,9 @@ export function causeOf(err: unknown, timeoutMs: number): SettleCause {
 async function settleFailure(deps: JobRunnerDeps, job: JobRow, err: unknown, warnings: string[]) {
   const cause = causeOf(err, job.timeoutMs);
   if (cause.kind === 'failed') deps.log({ jobId: job.id, kind: job.kind, attempt: job.attempt, error: cause.error }, 'render failed');
-  await retryThroughOutage(
+  const settled = await retryThroughOutage(
     () => deps.tx.inTransaction((q) => settleRunningJob(q, job.id, deps.workerId, cause, { warnings })),
     { deadline: Date.now() + OUTAGE_PATIENCE_MS },
   ).catch((e) => deps.log({ jobId: job.id, err: String(e) }, 'could not record how the job ended; the heartbeat will release it'));
+  if (settled) deps.onSettled?.(settled);
 }

@@ -18,6 +18,7 @@ import { createJobHeartbeat } from './job-heartbeat.js';
 import { periodicTask } from './periodic-task.js';
 import { scratchRootName, sweepDeadWorkersScratch } from './scratch-sweeper.js';
 import { pruneOldRows } from './retention.js';
+import type { WorkerObserver } from './worker-observer.js';
 
 export interface WorkerLog {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -56,6 +57,8 @@ export interface WorkerOptions {
   timing?: WorkerTiming;
   /** Outbound guard and send pool settings of the webhook dispatcher. */
   webhooks?: WebhookDispatchSettings;
+  /** Told of claims, ended attempts and webhook outcomes (the process's metrics). */
+  observer?: WorkerObserver;
 }
 
 export interface Worker {
@@ -134,6 +137,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     const controller = new AbortController();
     active.set(job.id, controller);
     activeIn.set(group, activeIn.get(group)! + 1);
+    const claimedAt = performance.now();
+    opts.observer?.jobClaimed(job);
     const runner = runJob(
       {
         pool,
@@ -159,6 +164,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         maxAssetBytes: opts.maxAssetBytes,
         tmpRoot,
         log: (obj, msg) => log.info({ workerId: id, ...obj }, msg),
+        onSettled: (status) => opts.observer?.jobEnded(job, status, (performance.now() - claimedAt) / 1000),
       },
       job,
       controller,
@@ -224,7 +230,9 @@ export function createWorker(opts: WorkerOptions): Worker {
     },
     warnOf('retention failed'),
   );
-  const webhooks = createWebhookDispatcher({ ...opts.webhooks, pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log });
+  const webhooks = createWebhookDispatcher({
+    ...opts.webhooks, pool, baseUrl: opts.publicUrl, intervalMs: t.webhookIntervalMs, log, onOutcome: (o) => opts.observer?.webhookDelivery(o),
+  });
   const tasks = [pollTask, reaperTask, orphanSweepTask, scratchSweepTask, retentionTask];
 
   return {

@@ -6,6 +6,7 @@ import { useCompanyListener, type CompanyMessage } from '../live/company-events.
 import { StatusBadge } from '../components/status-badge.js';
 import { ProgressBar } from '../components/progress-bar.js';
 import { ErrorNote } from '../components/error-note.js';
+import { QueueStats } from '../components/queue-stats.js';
 import { formatTimeAgo, jobDuration, shortId } from '../format.js';
 import { useNow } from '../use-now.js';
 import type { PageProps } from '../app.js';
@@ -179,6 +180,7 @@ export function JobsPage({ companyId, renderers }: PageProps) {
     <section>
       <div className="page-head">
         <h1>Jobs</h1>
+        <QueueStats companyId={companyId} />
         <a className="button primary" href={routeHref('new')}>
           New job
         </a>

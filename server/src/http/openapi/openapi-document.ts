@@ -30,7 +30,7 @@ in \`error.code\`.`;
 export function buildOpenApiDocument(deps: Pick<AppDeps, 'renderers' | 'config'>): OpenApiDocument {
   const renderers = [...deps.renderers.values()];
   const paths: Record<string, PathItem> = {};
-  for (const { method, path, operation } of kilnOperations({ renderers, keepAliveMs: deps.config.sseKeepAliveMs })) {
+  for (const { method, path, operation } of kilnOperations({ renderers, keepAliveMs: deps.config.sseKeepAliveMs, metricsPublic: deps.config.metricsPublic })) {
     (paths[path] ??= {})[method] = operation;
   }
   return {

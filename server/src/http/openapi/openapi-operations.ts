@@ -1,4 +1,4 @@
-import { listAssetsQuerySchema, listJobsQuerySchema, UPLOAD_TYPES, uuidSchema, type ErrorCode } from '@kiln/shared';
+import { listAssetsQuerySchema, listJobsQuerySchema, QUEUE_POSITION_EVENT, UPLOAD_TYPES, uuidSchema, type ErrorCode } from '@kiln/shared';
 import type { Renderer } from '@kiln/renderers';
 import { IDEMPOTENCY_KEY } from '../../routes/content-jobs-routes.js';
 import { EVENT_ID } from '../../routes/events-routes.js';
@@ -86,7 +86,7 @@ const contentHeaders: Record<string, HeaderObject> = {
  * schemas generated from the zod schemas the routes use; this file adds what zod doesn't know:
  * statuses, headers, error codes and prose.
  */
-export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: number }): DocumentedOperation[] {
+export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: number; metricsPublic?: boolean }): DocumentedOperation[] {
   const scoped = (codes: ErrorCode[] = []): ErrorCode[] => ['company_not_found', ...codes];
   const list: [HttpMethod, string, OperationInput][] = [
     ['get', '/api', {
@@ -120,6 +120,23 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       operationId: 'getApiReference', tags: ['System'], summary: 'A readable API reference (HTML)', public: true,
       description: 'The same document as an HTML page that loads nothing from elsewhere.',
       responses: { 200: { description: 'The reference page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    }],
+    ['get', '/metrics', {
+      operationId: 'getMetrics', tags: ['System'], summary: 'Prometheus metrics (text exposition format)', public: o.metricsPublic,
+      description:
+        'Counters and histograms of this process: `kiln_jobs_created_total{kind}`, `kiln_jobs_finished_total{kind,status}`, `kiln_job_pickup_seconds` (claim time − run_at), ' +
+        '`kiln_job_render_seconds{kind}` (running → terminal), `kiln_webhook_deliveries_total{outcome}` (delivered, retrying, failed), `kiln_sse_clients`, and the Node.js process metrics (`process_*`, `nodejs_*`). ' +
+        'Gauges read from the database when scraped (at most once a second), the same in every process: `kiln_jobs_queued{kind}`, `kiln_jobs_running{kind}`. ' +
+        'Counters are per process: scrape every API and worker process and sum them. In `authenticated` mode it needs an admin key unless `KILN_METRICS_PUBLIC=true`. ' +
+        'A worker-only process serves the same on its own port with `KILN_METRICS_PORT`.',
+      responses: {
+        200: {
+          description: 'The metrics, as Prometheus text (`text/plain; version=0.0.4`).',
+          content: { 'text/plain': { schema: { type: 'string' }, example: '# HELP kiln_jobs_queued Jobs queued now, every company.\n# TYPE kiln_jobs_queued gauge\nkiln_jobs_queued{kind="image"} 3\n' } },
+        },
+      },
+      errors: ['forbidden'],
+      errorNotes: { forbidden: 'This needs an admin key (or `KILN_METRICS_PUBLIC=true`).' },
     }],
 
     ['get', '/api/companies', {
@@ -157,6 +174,14 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       responses: { 200: jsonResponse('The company as it is now.', 'CompanyView') },
       errors: [...JSON_BODY_ERRORS, 'forbidden', ...scoped()],
       errorNotes: { forbidden: 'This needs an admin key.' },
+    }],
+
+    ['get', `${companyPath}/stats`, {
+      operationId: 'getCompanyStats', tags: ['Companies'], summary: 'Queue depth and throughput of a company',
+      description: 'Queued and running jobs now, and jobs that ended in the last minute and hour, by kind and in total. The numbers may be up to 2 s old.',
+      parameters: [parameterRef('CompanyId')],
+      responses: { 200: jsonResponse('The numbers.', 'CompanyStats') },
+      errors: scoped(),
     }],
 
     ['post', `${companyPath}/content-jobs`, {
@@ -218,7 +243,9 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
     }],
     ['get', jobPath, {
       operationId: 'getContentJob', tags: ['Content jobs'], summary: 'Get a job',
-      description: 'With `?wait=N` (seconds, at most 60) the answer comes as soon as the job ends, or after N seconds with the job as it is then.',
+      description:
+        'With `?wait=N` (seconds, at most 60) the answer comes as soon as the job ends, or after N seconds with the job as it is then. ' +
+        'A queued job carries `queuePosition` (jobs that will be claimed before it: higher priority first, then earlier `run_at`; another company\'s jobs count only up to the slots that company has free) and `estimatedStartAt` (from the position and how long recent jobs of the kinds ahead took; null without recent history).',
       parameters: [
         parameterRef('CompanyId'),
         parameterRef('JobId'),
@@ -242,7 +269,12 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
       operationId: 'streamContentJobEvents', tags: ['Events'], summary: "Stream one job's events (SSE)",
       description: 'Replays every stored event of the job (or those after Last-Event-ID), then live ones.',
       parameters: [parameterRef('CompanyId'), parameterRef('JobId'), parameterRef('LastEventId'), parameterRef('Since')],
-      responses: { 200: sseResponse({ snapshotSchema: 'JobView', snapshotWhat: '`JobView`', closes: true, keepAliveMs: o.keepAliveMs }) },
+      responses: {
+        200: sseResponse({
+          snapshotSchema: 'JobView', snapshotWhat: '`JobView`', closes: true, keepAliveMs: o.keepAliveMs,
+          liveOnly: { [QUEUE_POSITION_EVENT]: ['QueuePositionEvent', 'while the job is queued, sent when its `queuePosition` changes (with the `estimatedStartAt` of that moment), at most once a second.'] },
+        }),
+      },
       errors: scoped(['job_not_found', 'validation_failed']),
       errorNotes: { validation_failed: 'Last-Event-ID or `since` is not an event id.' },
     }],

@@ -44,12 +44,21 @@ export function errorResponses(codes: readonly ErrorCode[], notes: Partial<Recor
  * A Server-Sent Events response. OpenAPI 3.1 has no schema for individual events, so the event
  * types and the schema of each one's `data` are listed in `x-kiln-events` as well as in prose.
  */
-export function sseResponse(o: { snapshotSchema: string; snapshotWhat: string; closes: boolean; keepAliveMs: number }): ResponseObject {
+export function sseResponse(o: {
+  snapshotSchema: string;
+  snapshotWhat: string;
+  closes: boolean;
+  keepAliveMs: number;
+  /** Live-only event types (no `id:`, never stored or replayed): type → [component schema, when it is sent]. */
+  liveOnly?: Record<string, [schema: string, when: string]>;
+}): ResponseObject {
+  const liveOnly = Object.entries(o.liveOnly ?? {});
   const terminal = TERMINAL_EVENT_TYPES.map((t) => `\`${t}\``).join(', ');
   const description = [
     'A `text/event-stream`. Each event has `event:` (its type) and `data:` (JSON);',
     `the first is \`snapshot\` (no \`id:\`; data: ${o.snapshotWhat}), then stored events and live ones, each with \`id:\``,
     `(resume after it with Last-Event-ID) and data \`LiveEventData\`. Live types: ${LIVE_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}.`,
+    ...liveOnly.map(([type, [schema, when]]) => `\`${type}\` (data \`${schema}\`) is live-only: ${when} It has no \`id:\`, is never stored or replayed, and does not change where Last-Event-ID resumes.`),
     `A comment line (\`: keep-alive\`) is sent every ${Math.round(o.keepAliveMs / 1000)} s.`,
     o.closes ? `The stream closes after the job's terminal event (${terminal}).` : 'The stream stays open.',
   ].join(' ');
@@ -76,6 +85,7 @@ export function sseResponse(o: { snapshotSchema: string; snapshotWhat: string; c
         'x-kiln-events': {
           snapshot: schemaRef(o.snapshotSchema),
           ...Object.fromEntries(LIVE_EVENT_TYPES.map((t) => [t, schemaRef('LiveEventData')])),
+          ...Object.fromEntries(liveOnly.map(([type, [schema]]) => [type, schemaRef(schema)])),
         },
       },
     },

@@ -5,6 +5,8 @@ import {
   assetViewSchema,
   companyListSchema,
   companySnapshotSchema,
+  companyStatsSchema,
+  queuePositionEventSchema,
   companyViewSchema,
   createCompanyBodySchema,
   updateCompanyBodySchema,
@@ -108,6 +110,8 @@ export function responseSchemasByName(): Record<string, z.ZodType> {
     ReadinessResponse: readinessResponseSchema,
     LiveEventData: liveEventDataSchema,
     CompanySnapshot: companySnapshotSchema,
+    CompanyStats: companyStatsSchema,
+    QueuePositionEvent: queuePositionEventSchema,
   };
 }
 

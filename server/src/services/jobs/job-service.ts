@@ -17,6 +17,8 @@ import type { JobRow, Queryable } from './job-row.js';
 import { decideCancelRequest, insertQueuedJob, transitionJob } from './job-lifecycle.js';
 import { findJob, flagCancelRequested, listJobs, requestHash } from './job-store.js';
 import { assertWebhookUrlAllowed, type OutboundGuard } from '../webhooks/outbound-guard.js';
+import { queueEstimator, type QueueEstimate } from './queue-estimates.js';
+import type { JobCounters } from '../metrics/kiln-metrics.js';
 
 export interface JobServiceDeps {
   pool: Queryable;
@@ -27,6 +29,8 @@ export interface JobServiceDeps {
   baseUrl?: string;
   /** Checks `webhookUrl` at submit (authenticated mode); null/absent: no submit-time check. */
   webhookGuard?: OutboundGuard | null;
+  /** Counts jobs created and queued jobs canceled in this process (`/metrics`). */
+  counters?: JobCounters;
 }
 
 export interface CreateJobOutcome {
@@ -40,6 +44,7 @@ export function jobService(deps: JobServiceDeps) {
   const { pool, renderers } = deps;
 
   const toView = (job: JobRow, assets: AssetRow[]) => toJobView(job, assets, deps.baseUrl);
+  const queue = queueEstimator(pool);
 
   async function requireJob(companyId: string, jobId: string): Promise<JobRow> {
     const job = isUuid(jobId) ? await findJob(pool, companyId, jobId) : null;
@@ -124,13 +129,24 @@ export function jobService(deps: JobServiceDeps) {
       const { job } = inserted;
       const created = inserted.outcome === 'created';
       if (!created && job.requestHash !== hash) throw KilnError.of('idempotency_conflict');
+      if (created) deps.counters?.jobCreated(job.kind);
       return { response: { jobId: job.id, status: 'queued', createdAt: job.createdAt.toISOString() }, created };
     },
 
+    /** One job; while it is queued, with its queue position and estimated start. */
     async get(companyId: string, jobId: string): Promise<JobView> {
       const job = await requireJob(companyId, jobId);
-      return toView(job, await listAssetsOfJobs(pool, companyId, [job.id]));
+      const [assets, estimate] = await Promise.all([
+        listAssetsOfJobs(pool, companyId, [job.id]),
+        job.status === 'queued' ? queue.estimate(job.id) : null,
+      ]);
+      return { ...toView(job, assets), ...estimate };
     },
+
+    /** The queue position and estimated start of a queued job; null once it left the queue. */
+    queueEstimate: (jobId: string) => queue.estimate(jobId),
+    /** Hears a queued job's estimate once a second (one queue read per round for all followers); returns the unfollow. */
+    followQueueEstimate: (jobId: string, listener: (estimate: QueueEstimate | null) => void) => queue.follow(jobId, listener),
 
     requireJob,
 
@@ -161,7 +177,10 @@ export function jobService(deps: JobServiceDeps) {
               fields: { errorCode: 'canceled', errorMessage: 'Canceled on request.' },
               event: { type: 'content_job.canceled', payload: {} },
             });
-            if (r) return toView(r.job, []);
+            if (r) {
+              deps.counters?.jobFinished(r.job.kind, 'canceled');
+              return toView(r.job, []);
+            }
             continue; // Claimed meanwhile: now running, try again.
           }
           case 'flag_running':

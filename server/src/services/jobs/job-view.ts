@@ -31,6 +31,9 @@ export function toJobView(job: JobRow, assets: AssetRow[], baseUrl = ''): JobVie
     inputAssetIds: job.inputAssetIds ?? [],
     outputName: job.outputName,
     cancelRequested: job.cancelRequestedAt !== null,
+    // Filled in on a read of one queued job (queue-estimates.ts); lists and webhooks leave them null.
+    queuePosition: null,
+    estimatedStartAt: null,
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,

@@ -8,6 +8,7 @@ import type { AddressClass } from './ip-address-class.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POST_TIMEOUT_MS, postToVettedTarget } from './pinned-post.js';
 import { signatureHeaders, WEBHOOK_SECRET_OVERLAP_MS, webhookMessageId } from './webhook-signature.js';
 import { claimDueDeliveries, markAttemptFailed, markDelivered, releaseDelivery, type DueDelivery } from './webhook-store.js';
+import type { WebhookOutcome } from '../../worker/worker-observer.js';
 
 export const WEBHOOK_MAX_ATTEMPTS = 5;
 /** Longer than a send can take (resolve + 10 s exchange), so a live worker's row is never re-claimed. */
@@ -34,6 +35,8 @@ export interface WebhookDispatcherOptions extends WebhookDispatchSettings {
   baseUrl?: string;
   intervalMs?: number;
   log: { warn(obj: Record<string, unknown>, msg: string): void };
+  /** Told each attempt's outcome once it is recorded (the process's metrics). */
+  onOutcome?: (outcome: WebhookOutcome) => void;
 }
 
 /**
@@ -60,7 +63,10 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
 
   async function send(d: DueDelivery, signal: AbortSignal): Promise<void> {
     const job = await findJob(opts.pool, d.companyId, d.jobId);
-    if (!job) return markAttemptFailed(opts.pool, d.id, { statusCode: null, error: 'job no longer exists', retryInMs: null });
+    if (!job) {
+      await markAttemptFailed(opts.pool, d.id, { statusCode: null, error: 'job no longer exists', retryInMs: null });
+      return opts.onOutcome?.('failed');
+    }
     const view = toJobView(job, await listAssetsOfJobs(opts.pool, d.companyId, [d.jobId]), opts.baseUrl);
     const body = JSON.stringify({ type: d.type, eventId: d.eventId, job: view });
     let statusCode: number | null = null;
@@ -84,7 +90,10 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
         signal,
       });
       statusCode = res.statusCode;
-      if (statusCode >= 200 && statusCode < 300) return markDelivered(opts.pool, d.id, statusCode);
+      if (statusCode >= 200 && statusCode < 300) {
+        await markDelivered(opts.pool, d.id, statusCode);
+        return opts.onOutcome?.('delivered');
+      }
       error = statusCode >= 300 && statusCode < 400 ? `HTTP ${statusCode}: redirects are not followed` : `HTTP ${statusCode}`;
     } catch (err) {
       if (signal.aborted) return releaseDelivery(opts.pool, d.id, 'interrupted: the worker stopped during the attempt');
@@ -96,6 +105,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const retryInMs = d.attempt < WEBHOOK_MAX_ATTEMPTS ? retryDelayMs(d.attempt) : null;
     opts.log.warn({ jobId: d.jobId, url: d.url, attempt: d.attempt, error, retryInMs }, 'webhook delivery failed');
     await markAttemptFailed(opts.pool, d.id, { statusCode, error, retryInMs });
+    opts.onOutcome?.(retryInMs === null ? 'failed' : 'retrying');
   }
 
   function start(d: DueDelivery) {
