@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_MAX_GENERATED_ASSET_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@kiln/shared';
 import { resolveS3Config, s3EnvProblem, s3EnvShape, type S3Config } from './config-s3.js';
+import { parseProvidersSetting, ProviderConfigError, type ProviderConfig } from './providers/provider-config.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -45,6 +46,8 @@ const envSchema = z
     KILN_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
     /** Deliver webhooks to loopback/private/link-local/CGNAT addresses (default: only in local_trusted). */
     KILN_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
+    /** Model providers for the AI kinds: inline JSON or the path of a JSON file (see providers/provider-config.ts). */
+    KILN_PROVIDERS: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     const s3Problem = s3EnvProblem(env);
@@ -86,6 +89,8 @@ export interface Config {
   /** 0: off. Always off in local_trusted mode. */
   rateLimitPerSecond: number;
   webhookAllowPrivate: boolean;
+  /** Model providers (KILN_PROVIDERS) with their API keys; empty: no AI kinds. */
+  providers: ProviderConfig[];
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +103,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid Kiln configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  let providers: ProviderConfig[];
+  try {
+    providers = parseProvidersSetting(e.KILN_PROVIDERS, env);
+  } catch (err) {
+    if (err instanceof ProviderConfigError) throw new ConfigError(`Invalid Kiln configuration:\n  ${err.message}`);
+    throw err;
+  }
   const dataDir = path.resolve(e.KILN_DATA_DIR);
   return {
     host: e.KILN_HOST,
@@ -129,5 +141,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MS,
     rateLimitPerSecond: e.KILN_DEPLOYMENT_MODE === 'authenticated' ? e.KILN_RATE_LIMIT_PER_SECOND : 0,
     webhookAllowPrivate: e.KILN_WEBHOOK_ALLOW_PRIVATE ? e.KILN_WEBHOOK_ALLOW_PRIVATE === 'true' : e.KILN_DEPLOYMENT_MODE === 'local_trusted',
+    providers,
   };
 }

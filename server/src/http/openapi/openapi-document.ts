@@ -6,7 +6,10 @@ import { componentSchemas } from './openapi-schemas.js';
 import type { OpenApiDocument, PathItem } from './openapi-types.js';
 
 /** Codes a job records when it ends badly: they appear in `JobView.error`, never as an HTTP status. */
-export const JOB_FAILURE_CODES = ['render_failed', 'timeout', 'worker_lost', 'asset_too_large', 'canceled'] as const;
+export const JOB_FAILURE_CODES = [
+  'render_failed', 'timeout', 'worker_lost', 'asset_too_large', 'canceled',
+  'provider_rejected', 'provider_auth_failed', 'provider_rate_limited', 'provider_error',
+] as const;
 
 const DESCRIPTION = `Kiln renders content (images, charts, documents, speech, video) as asynchronous jobs.
 Queue a job with \`POST /api/companies/{companyId}/content-jobs\`, follow it with GET or the events
