@@ -67,6 +67,7 @@ beforeEach(() => {
   server.reset();
   server.settings.imageAnswer = 'b64_json';
   server.settings.urlBase = undefined;
+  server.settings.videoPolls = 20;
 });
 
 const jobsPath = () => `/api/companies/${kiln.companyId}/content-jobs`;
@@ -136,5 +137,278 @@ describe('the three kinds, end to end through the API', () => {
     const fractions = progress.map((e) => e.payload.progress).filter((p) => typeof p === 'number');
     expect(fractions.length).toBeGreaterThan(2);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  });
+});
+
+describe('providers and models', () => {
+  it('a job may name another configured provider; without configured models, `model` is left out', async () => {
+    const job = await finish({ kind: 'ai-image', input: { prompt: 'a fox', provider: 'backup' } });
+    expect(job.status, JSON.stringify(job.error)).toBe('done');
+    const [request] = server.requestsTo('POST /v1/images/generations');
+    expect(request!.prefix).toBe('/backup');
+    expect(request!.body).toEqual({ prompt: 'a fox', n: 1 });
+    expect(job.output.metadata).toMatchObject({ provider: 'backup', model: null });
+    // The caller's model wins over the configured one.
+    const own = await finish({ kind: 'ai-image', input: { prompt: 'a fox', model: 'dall-e-3' } });
+    expect(own.status).toBe('done');
+    expect(server.requestsTo('POST /v1/images/generations')[1]!.body).toMatchObject({ model: 'dall-e-3' });
+  });
+
+  it('refuses at submit a provider that is not configured, with the names that are', async () => {
+    const res = await kiln.api('POST', jobsPath(), { kind: 'ai-image', input: { prompt: 'x', provider: 'elsewhere' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(JSON.stringify(res.body.error.details)).toContain('main');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('a url answer on the provider\'s origin is fetched with the key; on another origin through the guard, without it', async () => {
+    server.settings.imageAnswer = 'url';
+    const same = await finish({ kind: 'ai-image', input: { prompt: 'same origin', format: 'webp' } });
+    expect(same.status, JSON.stringify(same.error)).toBe('done');
+    expect(same.output.contentType).toBe('image/webp');
+    expect(server.requests.find((r) => r.path.startsWith('/files/'))!.headers.authorization).toBe(`Bearer ${KEY}`);
+
+    server.reset();
+    server.settings.urlBase = `http://images.example.test:${server.port}`;
+    const other = await finish({ kind: 'ai-image', input: { prompt: 'elsewhere' } });
+    expect(other.status, JSON.stringify(other.error)).toBe('done');
+    const download = server.requests.find((r) => r.path.startsWith('/files/'))!;
+    expect(download.headers.host).toBe(`images.example.test:${server.port}`);
+    expect(download.headers.authorization).toBeUndefined();
+    expect((await sharp(await bytesOf(other.output)).metadata()).format).toBe('png');
+  });
+
+  it('a url answer pointing at a metadata or unresolvable address is refused, and nothing is fetched', async () => {
+    server.settings.imageAnswer = 'url';
+    for (const base of ['http://169.254.169.254', 'http://nowhere.example.test']) {
+      server.reset();
+      server.settings.urlBase = base;
+      const job = await finish({ kind: 'ai-image', input: { prompt: 'steered' } });
+      expect(job).toMatchObject({ status: 'failed', attempt: 1, error: { code: 'provider_error' } });
+      expect(job.error.message).toContain('a URL Kiln may not fetch');
+      expect(server.requests.filter((r) => r.path.startsWith('/files/'))).toHaveLength(0);
+    }
+  });
+});
+
+describe('what a provider answers, and what the job becomes', () => {
+  it('429 with Retry-After: retried after it without spending an attempt', async () => {
+    server.plan('POST /v1/images/generations', answers.rateLimited(1));
+    const job = await finish({ kind: 'ai-image', input: { prompt: 'busy' }, maxAttempts: 1 });
+    expect(job.status, JSON.stringify(job.error)).toBe('done');
+    expect(job.attempt).toBe(1);
+    const retry = (await eventsOf(job.id)).find((e) => e.type === 'content_job.retrying')!;
+    expect(retry.payload).toMatchObject({ error: { code: 'provider_rate_limited' }, attemptSpent: false });
+    expect(retry.payload.retryInMs).toBeGreaterThanOrEqual(1000);
+    expect(server.requestsTo('POST /v1/images/generations')).toHaveLength(2);
+  });
+
+  it('500: an ordinary retry that spends an attempt; failed provider_error once they are used', async () => {
+    server.plan('POST /v1/audio/speech', answers.serverError());
+    const job = await finish({ kind: 'ai-speech', input: { text: 'again' } });
+    expect(job).toMatchObject({ status: 'done', attempt: 2 });
+    expect((await eventsOf(job.id)).find((e) => e.type === 'content_job.retrying')!.payload.error.code).toBe('provider_error');
+
+    server.plan('POST /v1/audio/speech', answers.serverError());
+    const failed = await finish({ kind: 'ai-speech', input: { text: 'once' }, maxAttempts: 1 });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'provider_error' } });
+    expect(failed.error.message).toContain('main answered 500');
+  });
+
+  it('malformed JSON: provider_error, retried', async () => {
+    server.plan('POST /v1/images/generations', answers.malformed());
+    const job = await finish({ kind: 'ai-image', input: { prompt: 'garbled' } });
+    expect(job).toMatchObject({ status: 'done', attempt: 2 });
+    const retry = (await eventsOf(job.id)).find((e) => e.type === 'content_job.retrying')!;
+    expect(retry.payload.error).toMatchObject({ code: 'provider_error', message: expect.stringContaining('malformed JSON') });
+  });
+
+  it.each([
+    ['a content-policy 400', answers.contentPolicy(), 'provider_rejected', 'safety system'],
+    ['a 404 for an unknown model', answers.unknownModel('gpt-image-9'), 'provider_rejected', 'gpt-image-9'],
+    ['a 403', answers.forbidden(), 'provider_auth_failed', 'does not have access'],
+  ])('%s: failed at once with the provider\'s message, never retried', async (_name, answer, code, said) => {
+    server.plan('POST /v1/images/generations', answer);
+    const job = await finish({ kind: 'ai-image', input: { prompt: 'no' } });
+    expect(job).toMatchObject({ status: 'failed', attempt: 1, error: { code } });
+    expect(job.error.message).toContain(said);
+    expect(server.requestsTo('POST /v1/images/generations')).toHaveLength(1);
+  });
+
+  it('401 that repeats the key it got: provider_auth_failed, never retried, and the key is not in the error', async () => {
+    server.plan('POST /v1/videos', answers.echoKey());
+    const job = await finish({ kind: 'ai-video', input: { prompt: 'x', seconds: 1 } });
+    expect(job).toMatchObject({ status: 'failed', attempt: 1, error: { code: 'provider_auth_failed' } });
+    expect(job.error.message).toContain('Incorrect API key provided: [redacted]');
+    expect(JSON.stringify(job)).not.toContain(KEY);
+    expect(server.requestsTo('POST /v1/videos')).toHaveLength(1);
+  });
+
+  it('a provider slower than the job\'s timeout: failed timeout', async () => {
+    server.plan('POST /v1/images/generations', answers.slow(4000));
+    const job = await finish({ kind: 'ai-image', input: { prompt: 'slow' }, timeoutMs: 800 });
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+  });
+});
+
+describe('remote video jobs', () => {
+  it('cancel reaches the remote job: DELETE /videos/{id}', async () => {
+    server.settings.videoPolls = 100_000;
+    const jobId = await submit({ kind: 'ai-video', input: { prompt: 'never mind', seconds: 1 } });
+    await waitForJob(kiln, jobId, () => server.requestsTo('GET /v1/videos/{id}').length >= 3);
+    expect((await kiln.api('POST', `${jobsPath()}/${jobId}/cancel`)).status).toBe(202);
+    const job = await waitForJob(kiln, jobId);
+    expect(job.status).toBe('canceled');
+    const [video] = [...server.videos.values()].slice(-1);
+    expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v1/videos/${video!.id}`]);
+    expect(video!.deleted).toBe(true);
+  });
+
+  it('a timeout cancels the remote job too', async () => {
+    server.settings.videoPolls = 100_000;
+    const job = await finish({ kind: 'ai-video', input: { prompt: 'too long', seconds: 1 }, timeoutMs: 1500 });
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+    expect(server.requestsTo('POST /v1/videos')).toHaveLength(1);
+    expect(server.requestsTo('DELETE /v1/videos/{id}')).toHaveLength(1);
+  });
+
+  it('a remote job that fails on its side for a policy reason: provider_rejected, with its message', async () => {
+    server.settings.nextVideoFailure = { code: 'moderation_blocked', message: 'The video was blocked by moderation.' };
+    const job = await finish({ kind: 'ai-video', input: { prompt: 'forbidden', seconds: 1 } });
+    expect(job).toMatchObject({ status: 'failed', attempt: 1, error: { code: 'provider_rejected', message: expect.stringContaining('blocked by moderation') } });
+  });
+
+  it('a remote job that fails on its side otherwise: retried with a new remote job', async () => {
+    const before = server.creations.videos;
+    server.settings.nextVideoFailure = { code: 'internal_error', message: 'Something broke while generating.' };
+    const job = await finish({ kind: 'ai-video', input: { prompt: 'flaky', seconds: 1 } });
+    expect(job).toMatchObject({ status: 'done', attempt: 2 });
+    expect(server.creations.videos - before).toBe(2);
+  });
+
+  it('a reference image goes as input_reference (multipart); a non-image asset is refused', async () => {
+    const image = await finish({ kind: 'ai-image', input: { prompt: 'first frame', size: '320x180' } });
+    server.reset();
+    const job = await finish({ kind: 'ai-video', input: { prompt: 'from this', seconds: 1, size: '320x180', imageAssetId: image.output.id } });
+    expect(job.status, JSON.stringify(job.error)).toBe('done');
+    expect(job.inputAssetIds).toEqual([image.output.id]);
+    expect(server.requestsTo('POST /v1/videos')[0]!.body).toMatchObject({
+      prompt: 'from this', seconds: '1', size: '320x180', model: 'sora-2', input_reference: { type: 'image/png', filename: 'reference.png' },
+    });
+    const missing = await kiln.api('POST', jobsPath(), { kind: 'ai-video', input: { prompt: 'x', imageAssetId: '00000000-0000-4000-8000-000000000000' } });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('asset_not_found');
+    const speech = await finish({ kind: 'ai-speech', input: { text: 'not a picture' } });
+    const refused = await finish({ kind: 'ai-video', input: { prompt: 'x', seconds: 1, imageAssetId: speech.output.id } });
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'validation_failed' } });
+  });
+});
+
+describe('AI outputs are assets like any other', () => {
+  it('an ai-image output works as a card background and as a video scene', async () => {
+    const image = await finish({ kind: 'ai-image', input: { prompt: 'texture', size: '320x180' } });
+    const card = await finish({ kind: 'image', input: { mode: 'card', title: 'On AI', backgroundAssetId: image.output.id, format: 'png' } });
+    expect(card.status, JSON.stringify(card.error)).toBe('done');
+    expect(card.inputAssetIds).toEqual([image.output.id]);
+    const video = await finish({
+      kind: 'video',
+      input: { resolution: { width: 320, height: 180 }, fps: 10, scenes: [{ visual: { type: 'asset', assetId: image.output.id }, durationMs: 500 }] },
+    });
+    expect(video.status, JSON.stringify(video.error)).toBe('done');
+  });
+
+  it('the key is nowhere: not in job rows, events, assets or errors', async () => {
+    const { rows } = await kiln.database.pool.query(
+      `SELECT (SELECT coalesce(json_agg(j), '[]') FROM content_jobs j)::text AS jobs,
+              (SELECT coalesce(json_agg(e), '[]') FROM content_job_events e)::text AS events,
+              (SELECT coalesce(json_agg(a), '[]') FROM assets a)::text AS assets`,
+    );
+    const all = rows[0].jobs + rows[0].events + rows[0].assets;
+    expect(all).toContain('provider_auth_failed'); // the 401 test's job is in there
+    expect(all).not.toContain(KEY);
+    expect(JSON.stringify(kiln.config)).not.toContain(KEY);
+  });
+});
+
+describe('discovery, the SDK, the CLI and MCP', () => {
+  it('the kinds are in /api/renderers (provider narrowed to those configured), the OpenAPI document and llms.txt', async () => {
+    const { body } = await kiln.api('GET', '/api/renderers');
+    const kinds = body.items.map((r: any) => r.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['ai-image', 'ai-speech', 'ai-video']));
+    const image = body.items.find((r: any) => r.kind === 'ai-image');
+    expect(image.inputSchema.properties.provider.enum).toEqual(['main', 'backup']);
+    for (const [name, prop] of Object.entries(image.inputSchema.properties) as [string, any][]) {
+      expect(prop.title, name).toEqual(expect.any(String));
+      expect(prop.description.length, name).toBeGreaterThan(5);
+    }
+    const openapi = JSON.stringify((await kiln.api('GET', '/api/openapi.json')).body);
+    for (const kind of ['ai-image', 'ai-speech', 'ai-video']) expect(openapi).toContain(`"${kind}"`);
+    const llms = await (await fetch(`${kiln.url}/llms.txt`)).text();
+    expect(llms).toContain('### ai-video');
+    expect(llms).not.toContain(server.baseUrl());
+  });
+
+  it('the SDK runs one to the end', async () => {
+    const client = createKilnClient({ baseUrl: kiln.url });
+    const job = await client.run(kiln.companyId, { kind: 'ai-speech', input: { text: 'From the SDK.', format: 'mp3' } });
+    expect(job.status).toBe('done');
+    expect(job.output!.contentType).toBe('audio/mpeg');
+  });
+
+  it('the CLI submits one and saves its output', async () => {
+    const out = path.join(scratch, 'cli-image.png');
+    const child = spawn(process.execPath, [KILN_BIN, 'submit', 'ai-image', '--input', '-', '--wait', '--out', out], {
+      env: { ...process.env, KILN_URL: kiln.url, KILN_COMPANY_ID: undefined, KILN_API_KEY: undefined },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.resume();
+    child.stdin.end(JSON.stringify({ prompt: 'from the command line', size: '48x48' }));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code, stderr).toBe(0);
+    expect(await sharp(out).metadata()).toMatchObject({ format: 'png', width: 48, height: 48 });
+  });
+
+  it('MCP lists generate_ai_image and runs it to a result', async () => {
+    const client = new Client({ name: 'kiln-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${kiln.url}/mcp`)));
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['generate_ai_image', 'synthesize_ai_speech', 'generate_ai_video']));
+      const result = (await client.callTool({ name: 'generate_ai_image', arguments: { input: { prompt: 'for an agent', size: '32x32' } } })) as CallToolResult;
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      expect(result.content.some((b) => b.type === 'resource_link')).toBe(true);
+      expect(result.content.some((b) => b.type === 'image')).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('with no provider configured', () => {
+  let bare: TestKiln;
+  beforeAll(async () => {
+    bare = await startTestKiln();
+  });
+  afterAll(async () => bare?.cleanup());
+
+  it('the AI kinds are absent everywhere, so nothing half-works', async () => {
+    const kinds = (await bare.api('GET', '/api/renderers')).body.items.map((r: any) => r.kind);
+    expect(kinds).toContain('image');
+    expect(kinds.filter((k: string) => k.startsWith('ai-'))).toEqual([]);
+    expect(JSON.stringify((await bare.api('GET', '/api/openapi.json')).body)).not.toContain('ai-image');
+    expect(await (await fetch(`${bare.url}/llms.txt`)).text()).not.toMatch(/ai-(image|speech|video)/);
+    const res = await bare.api('POST', `/api/companies/${bare.companyId}/content-jobs`, { kind: 'ai-image', input: { prompt: 'x' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('unknown_kind');
+    const client = new Client({ name: 'kiln-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${bare.url}/mcp`)));
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name).filter((n) => n.includes('_ai_'))).toEqual([]);
+    } finally {
+      await client.close();
+    }
   });
 });

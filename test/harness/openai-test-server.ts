@@ -92,7 +92,14 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
   const media = new Map<string, Promise<Buffer>>();
   const scratch = await mkdtemp(path.join(tmpdir(), 'kiln-openai-test-'));
   let nextId = 1;
-  const settings = { videoPolls: options.videoPolls ?? 20, latencyMs: options.latencyMs ?? 0, imageAnswer: options.imageAnswer ?? 'b64_json', urlBase: options.urlBase };
+  const settings: {
+    videoPolls: number;
+    latencyMs: number;
+    imageAnswer: 'b64_json' | 'url';
+    urlBase: string | undefined;
+    /** The next video created fails on its side once its polls are done, with this error. */
+    nextVideoFailure: { code: string; message: string } | undefined;
+  } = { videoPolls: options.videoPolls ?? 20, latencyMs: options.latencyMs ?? 0, imageAnswer: options.imageAnswer ?? 'b64_json', urlBase: options.urlBase, nextVideoFailure: undefined };
 
   /** Real media, made once per format and size. */
   const once = (key: string, make: () => Promise<Buffer>) => {
@@ -219,7 +226,9 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
         seconds: String(body?.seconds ?? '4'),
         model: typeof body?.model === 'string' ? body.model : 'sora-test',
         deleted: false,
+        failWith: settings.nextVideoFailure,
       };
+      settings.nextVideoFailure = undefined;
       videos.set(v.id, v);
       creations.videos++;
       return sendJson(res, 200, videoObject(v), { 'x-request-id': id });
