@@ -10,6 +10,8 @@ const MAX_REFERENCE_IMAGE_BYTES = 20 * 1024 * 1024;
 const REFERENCE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
 /** The remote job states that mean "still working". */
 const WORKING = new Set(['queued', 'in_progress', 'pending', 'processing']);
+/** How long one status poll may take: a hung connection costs a retry (which resumes), not the job's whole timeout. */
+const POLL_TIMEOUT_MS = 60_000;
 /** How long a cancel (DELETE) of the remote job may take once the Kiln job has stopped. */
 const CANCEL_TIMEOUT_MS = 5000;
 
@@ -70,7 +72,7 @@ export function aiVideoKind(serving: ProviderHandle[]): Renderer<AiVideoInput> {
           if (videoId) {
             ctx.log(`resuming remote video ${videoId} at ${config.name}`);
             try {
-              video = (await client.getJson<VideoObject>(path(videoId), 'a video status request', ctx.signal)).body;
+              video = (await client.getJson<VideoObject>(path(videoId), 'a video status request', ctx.signal, POLL_TIMEOUT_MS)).body;
             } catch (err) {
               // The provider no longer knows it (expired, deleted): start again.
               if (!(err instanceof RenderError) || (err.options.details as { status?: number })?.status !== 404) throw err;
@@ -107,7 +109,7 @@ export function aiVideoKind(serving: ProviderHandle[]): Renderer<AiVideoInput> {
             const p = Number(video?.progress);
             ctx.progress(0.05 + 0.8 * (Number.isFinite(p) ? Math.min(100, Math.max(0, p)) / 100 : 0), 'generate');
             await sleep(config.pollIntervalMs, ctx.signal);
-            video = (await client.getJson<VideoObject>(path(id), 'a video status request', ctx.signal)).body;
+            video = (await client.getJson<VideoObject>(path(id), 'a video status request', ctx.signal, POLL_TIMEOUT_MS)).body;
           }
 
           ctx.progress(0.85, 'download');

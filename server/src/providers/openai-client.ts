@@ -42,7 +42,7 @@ export function createOpenAiClient(provider: ProviderConfig, deps: ProviderHttpD
   const origin = new URL(provider.baseUrl).origin;
   const auth = (): Record<string, string> => (provider.apiKey ? { authorization: `Bearer ${provider.apiKey.reveal()}` } : {});
 
-  async function send(method: string, url: string, what: string, signal: AbortSignal, body?: { json?: unknown; form?: FormFields }): Promise<Response> {
+  async function send(method: string, url: string, what: string, signal: AbortSignal, body?: { json?: unknown; form?: FormFields }, timeoutMs?: number): Promise<Response> {
     const headers: Record<string, string> = { ...auth(), accept: '*/*' };
     let payload: string | FormData | undefined;
     if (body?.json !== undefined) {
@@ -58,7 +58,9 @@ export function createOpenAiClient(provider: ProviderConfig, deps: ProviderHttpD
     }
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body: payload, signal, redirect: 'manual' });
+      // A call that may hang without costing anything to repeat (a status poll) has its own limit.
+      const bounded = timeoutMs ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : signal;
+      res = await fetch(url, { method, headers, body: payload, signal: bounded, redirect: 'manual' });
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       throw unreachable(provider, what, err);
@@ -71,8 +73,8 @@ export function createOpenAiClient(provider: ProviderConfig, deps: ProviderHttpD
     throw errorFromAnswer(provider, what, res.status, res.headers, text);
   }
 
-  async function json<T>(method: string, path: string, what: string, signal: AbortSignal, body?: { json?: unknown; form?: FormFields }): Promise<ProviderJson<T>> {
-    const res = await send(method, provider.baseUrl + path, what, signal, body);
+  async function json<T>(method: string, path: string, what: string, signal: AbortSignal, body?: { json?: unknown; form?: FormFields }, timeoutMs?: number): Promise<ProviderJson<T>> {
+    const res = await send(method, provider.baseUrl + path, what, signal, body, timeoutMs);
     let text: string;
     try {
       text = await readText(res, MAX_PROVIDER_JSON_BYTES, signal);
@@ -102,7 +104,8 @@ export function createOpenAiClient(provider: ProviderConfig, deps: ProviderHttpD
     provider,
     postJson: <T>(path: string, body: unknown, what: string, signal: AbortSignal) => json<T>('POST', path, what, signal, { json: body }),
     postForm: <T>(path: string, form: FormFields, what: string, signal: AbortSignal) => json<T>('POST', path, what, signal, { form }),
-    getJson: <T>(path: string, what: string, signal: AbortSignal) => json<T>('GET', path, what, signal),
+    /** A GET of JSON; `timeoutMs` bounds a call that is cheap to repeat (its expiry is a retryable provider_error). */
+    getJson: <T>(path: string, what: string, signal: AbortSignal, timeoutMs?: number) => json<T>('GET', path, what, signal, undefined, timeoutMs),
     /** A binary answer (speech audio, video content), streamed. */
     postForBytes: (path: string, body: unknown, what: string, signal: AbortSignal) => stream('POST', provider.baseUrl + path, what, signal, { json: body }),
     getBytes: (path: string, what: string, signal: AbortSignal) => stream('GET', provider.baseUrl + path, what, signal),
