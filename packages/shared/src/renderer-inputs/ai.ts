@@ -72,7 +72,7 @@ export const aiImageInputSchema = z
     prompt: promptField('What the image should show'),
     size: sizeField('The image size'),
     n: about(z.number().int().min(1).max(MAX_AI_IMAGES).default(1), 'Images', `How many images to make (1–${MAX_AI_IMAGES}); each is a primary output, and each is paid for.`),
-    format: about(z.enum(AI_IMAGE_FORMATS).default('png'), 'Format', 'png, jpeg or webp (models that cannot choose answer PNG; a warning says so).'),
+    format: about(z.enum(AI_IMAGE_FORMATS).default('png'), 'Format', 'png, jpeg or webp. Anything but png is asked for as output_format (not every model takes it); an image answered in another format is kept as it came, with a warning.'),
     model: modelField,
     provider: providerField,
   })
