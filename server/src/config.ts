@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_MAX_GENERATED_ASSET_BYTES, DEFAULT_MAX_UPLOAD_BYTES } from '@kiln/shared';
 import { resolveS3Config, s3EnvProblem, s3EnvShape, type S3Config } from './config-s3.js';
+import { parseProvidersSetting, ProviderConfigError, type ProviderConfig } from './providers/provider-config.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -49,6 +50,8 @@ const envSchema = z
     KILN_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
     /** A worker-only process (`kiln worker`) serves its own `GET /metrics` on this port (KILN_HOST); unset: none. */
     KILN_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Model providers for the AI kinds: inline JSON or the path of a JSON file (see providers/provider-config.ts). */
+    KILN_PROVIDERS: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     const s3Problem = s3EnvProblem(env);
@@ -94,6 +97,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Port of a worker-only process's `/metrics` listener; null: none. */
   metricsPort: number | null;
+  /** Model providers (KILN_PROVIDERS) with their API keys; empty: no AI kinds. */
+  providers: ProviderConfig[];
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +111,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid Kiln configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  let providers: ProviderConfig[];
+  try {
+    providers = parseProvidersSetting(e.KILN_PROVIDERS, env);
+  } catch (err) {
+    if (err instanceof ProviderConfigError) throw new ConfigError(`Invalid Kiln configuration:\n  ${err.message}`);
+    throw err;
+  }
   const dataDir = path.resolve(e.KILN_DATA_DIR);
   return {
     host: e.KILN_HOST,
@@ -139,5 +151,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookAllowPrivate: e.KILN_WEBHOOK_ALLOW_PRIVATE ? e.KILN_WEBHOOK_ALLOW_PRIVATE === 'true' : e.KILN_DEPLOYMENT_MODE === 'local_trusted',
     metricsPublic: e.KILN_METRICS_PUBLIC === 'true',
     metricsPort: e.KILN_METRICS_PORT ?? null,
+    providers,
   };
 }

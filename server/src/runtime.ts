@@ -19,6 +19,7 @@ import { webhookSubmitGuard } from './services/webhooks/outbound-guard.js';
 import type { WebhookDispatchSettings } from './services/webhooks/webhook-dispatcher.js';
 import { createKilnMetrics, type KilnMetrics } from './services/metrics/kiln-metrics.js';
 import { startMetricsServer } from './http/metrics-server.js';
+import { providerRenderers, type ProviderKindsOptions } from './providers/provider-kinds.js';
 
 export interface KilnRuntime {
   config: Config;
@@ -53,6 +54,8 @@ export interface StartOptions {
   rendererModules?: string[];
   /** Webhook overrides for tests: a fake resolver, pool sizes, timeouts, the rotation overlap. */
   webhooks?: Omit<WebhookDispatchSettings, 'allowPrivate'>;
+  /** Provider overrides for tests: the resolver and address classifier behind URLs a provider answers with. */
+  providers?: ProviderKindsOptions;
 }
 
 /**
@@ -136,7 +139,8 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
     const rendererModules = [...config.rendererModules, ...(options.rendererModules ?? [])];
     const extra: Renderer[] = [];
     for (const m of rendererModules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
-    const renderers = createRendererRegistry([...builtInRenderers(), ...extra]);
+    // The AI kinds exist only when a provider serves them (KILN_PROVIDERS).
+    const renderers = createRendererRegistry([...builtInRenderers(), ...extra, ...providerRenderers(config.providers, options.providers)]);
     const companies = companyService(database.pool);
     const keys = apiKeyService(database.pool);
     const metrics = createKilnMetrics({ pool: database.pool, kinds: [...renderers.keys()] });

@@ -67,6 +67,15 @@ export interface Renderer<Input = unknown> {
   runsIn?: RunsIn;
   /** For kinds that run in the worker: the slot group they share and how many run at once per worker process. */
   slots?: { group: string; size: number };
+  /** The job's `timeoutMs` when the request gives none (default: DEFAULT_JOB_TIMEOUT_MS). */
+  defaultTimeoutMs?: number;
+  /**
+   * For kinds that run in the worker and write bytes they did not make (a remote API's image,
+   * audio or video): after the render, a render process reads each primary output back, checks
+   * that it decodes, measures it (width, height, duration …) and writes its `preview`, as the
+   * local kinds do — so the worker process never decodes untrusted bytes itself.
+   */
+  previewOutputs?: boolean;
   description: string;
   /** Validates (and defaults) the job's `input`; exposed as JSON Schema by `GET /api/renderers`. */
   inputSchema: ZodType<Input>;
@@ -106,6 +115,18 @@ export class RenderError extends Error {
   get retryable(): boolean {
     return this.options.retryable ?? false;
   }
+}
+
+/**
+ * The kind's input as its schema reads it, or `validation_failed` (never retried) naming the
+ * fields. The same check wherever a kind runs: a render process, the worker, a preflight.
+ */
+export function parseRenderInput(renderer: Pick<Renderer, 'kind' | 'inputSchema'>, input: unknown): unknown {
+  const parsed = renderer.inputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new RenderError('validation_failed', `Invalid input for kind "${renderer.kind}".`, {
+    details: parsed.error.issues.map((i) => ({ path: ['input', ...i.path.map(String)], message: i.message })),
+  });
 }
 
 /** A 400 `validation_failed` for inputs over published caps; never retried. */

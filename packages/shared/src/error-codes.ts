@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   asset_too_large: { status: 500, message: 'The output exceeded the size limit.' },
   canceled: { status: 500, message: 'The job was canceled.' },
   render_crashed: { status: 500, message: 'The render process crashed (twice) on this input.' },
+  // Failures of provider kinds (ai-image, ai-speech, ai-video), from the model API's answer.
+  provider_rejected: { status: 500, message: 'The model provider refused the request (bad input, unknown model, content policy); not retried.' },
+  provider_auth_failed: { status: 500, message: 'The model provider refused Kiln\'s API key (401/403); the operator must fix the key. Not retried.' },
+  provider_rate_limited: { status: 500, message: 'The model provider asked Kiln to slow down (429); retried after its Retry-After without spending an attempt.' },
+  provider_error: { status: 500, message: 'The model provider failed or answered something unreadable (5xx, network error, malformed answer); retried.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import {
-  builtInRenderers, createRendererRegistry, INSPECT_UPLOAD_KIND, loadUploadInspector, RenderError,
+  builtInRenderers, createRendererRegistry, INSPECT_UPLOAD_KIND, loadUploadInspector, parseRenderInput, RenderError,
   type InputAsset, type InspectUploadInput, type RenderContext, type Renderer,
 } from '@kiln/renderers';
 import { OUTPUT_WINDOW_BYTES, type FromRenderProcess, type SerializedRenderError, type ToRenderProcess } from './render-protocol.js';
@@ -132,7 +132,7 @@ async function render(kind: string, input: unknown, tmpDir: string, resume: unkn
       return;
     }
     if (!renderer) throw new RenderError('unknown_kind', `No renderer for kind ${kind}.`);
-    const result = await renderer.render(renderer.inputSchema.parse(input), ctx);
+    const result = await renderer.render(parseRenderInput(renderer, input), ctx);
     post({ type: 'done', result: result ?? null });
   } catch (err) {
     post({ type: 'failed', error: serializeError(err, signal.aborted) });
@@ -151,18 +151,13 @@ async function validate(reqId: number, kind: string, input: unknown) {
   try {
     const renderer = registry.get(kind);
     if (!renderer) throw new RenderError('unknown_kind', `No renderer for kind ${kind}.`);
-    const parsed = renderer.inputSchema.safeParse(input);
-    if (!parsed.success) {
-      throw new RenderError('validation_failed', `Invalid input for kind "${kind}".`, {
-        details: parsed.error.issues.map((i) => ({ path: ['input', ...i.path.map(String)], message: i.message })),
-      });
-    }
+    const parsed = parseRenderInput(renderer, input);
     // Loading the kind's libraries (once per process) is not the input's cost: the time budget
     // starts after it, when the check itself starts.
     await renderer.load?.();
     post({ type: 'checking', reqId });
-    await renderer.preflight?.(parsed.data);
-    const assetRefs = [...new Set((await renderer.assetRefs?.(parsed.data)) ?? [])];
+    await renderer.preflight?.(parsed);
+    const assetRefs = [...new Set((await renderer.assetRefs?.(parsed)) ?? [])];
     post({ type: 'validated', reqId, assetRefs });
   } catch (err) {
     post({ type: 'invalid', reqId, error: serializeError(err, false) });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AssetMetadata, JobStatus, OutputRole } from '@kiln/shared';
-import { RenderError, type InputAsset, type OutputOptions, type Renderer, type RendererRegistry, type RenderResult } from '@kiln/renderers';
+import { parseRenderInput, RenderError, type InputAsset, type OutputOptions, type Renderer, type RendererRegistry, type RenderResult } from '@kiln/renderers';
 import type { JobRow, Queryable } from '../services/jobs/job-row.js';
 import { completeJob, settleRunningJob, type SettleCause, type TransactionRunner } from '../services/jobs/job-lifecycle.js';
 import { findAsset } from '../services/assets/asset-store.js';
@@ -11,6 +11,7 @@ import { KilnError } from '../errors.js';
 import { retryThroughOutage } from '../db/database-errors.js';
 import { isRenderCrash, RenderFailure, type RenderHooks, type RenderPool } from '../render-processes/render-pool.js';
 import { createProgressWriter } from './progress-writer.js';
+import { previewStoredOutputs } from './output-previews.js';
 
 /** Why a job's AbortSignal fired. */
 export type AbortCause = 'canceled' | 'timeout' | 'lost' | 'shutdown';
@@ -84,38 +85,37 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
     await mkdir(deps.tmpRoot, { recursive: true });
     tmpDir = await mkdtemp(path.join(deps.tmpRoot, `job-${job.id}-`));
     const renderer = deps.renderers.get(job.kind);
-    const renderOnce = () => {
-      const hooks: RenderHooks = {
-        signal,
-        progress: (fraction, stage) => progress.report(fraction, stage),
-        log: (line) => deps.log({ jobId: job.id, kind: job.kind }, line),
-        warn: (message) => {
-          if (warnings.length < MAX_WARNINGS && !warnings.includes(message)) warnings.push(String(message).slice(0, 1000));
-        },
-        openOutput(asked) {
-          const options = { ...asked, filename: names.next(asked) };
-          const body = new PassThrough();
-          const stored = deps.storage.write(job.companyId, GENERATED_NAMESPACE, options.filename, body, {
-            contentType: options.contentType,
-            maxBytes: deps.maxAssetBytes,
-            signal,
-          });
-          // A storage failure (size limit, disk) ends the whole render, not just this stream.
-          stored.catch((err) => {
-            body.destroy(err);
-            if (!signal.aborted) controller.abort(err);
-          });
-          outputs.push({ options, stored });
-          return body;
-        },
-        readAsset: (assetId) => readCompanyAsset(deps, job.companyId, assetId),
-        checkpoint: (state) => progress.checkpoint(state),
-        resume: job.checkpoint ?? undefined,
-      };
-      return renderer?.runsIn === 'worker'
-        ? runInThisProcess(renderer, job, tmpDir!, hooks)
-        : deps.renderPool.run(job.kind, job.input, tmpDir!, hooks);
-    };
+    const hooksOf = (): RenderHooks => ({
+      signal,
+      progress: (fraction, stage) => progress.report(fraction, stage),
+      log: (line) => deps.log({ jobId: job.id, kind: job.kind }, line),
+      warn: (message) => {
+        if (warnings.length < MAX_WARNINGS && !warnings.includes(message)) warnings.push(String(message).slice(0, 1000));
+      },
+      openOutput(asked) {
+        const options = { ...asked, filename: names.next(asked) };
+        const body = new PassThrough();
+        const stored = deps.storage.write(job.companyId, GENERATED_NAMESPACE, options.filename, body, {
+          contentType: options.contentType,
+          maxBytes: deps.maxAssetBytes,
+          signal,
+        });
+        // A storage failure (size limit, disk) ends the whole render, not just this stream.
+        stored.catch((err) => {
+          body.destroy(err);
+          if (!signal.aborted) controller.abort(err);
+        });
+        outputs.push({ options, stored });
+        return body;
+      },
+      readAsset: (assetId) => readCompanyAsset(deps, job.companyId, assetId),
+      checkpoint: (state) => progress.checkpoint(state),
+      resume: job.checkpoint ?? undefined,
+    });
+    const renderOnce = () =>
+      renderer?.runsIn === 'worker'
+        ? runInThisProcess(renderer, job, tmpDir!, hooksOf())
+        : deps.renderPool.run(job.kind, job.input, tmpDir!, hooksOf());
 
     let result;
     try {
@@ -130,9 +130,17 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
       result = await renderOnce();
     }
     if (signal.aborted) throw signal.reason;
-    const stored = await Promise.all(outputs.map((o) => o.stored));
+    let stored = await Promise.all(outputs.map((o) => o.stored));
+    let metadata = result?.metadata ?? {};
+    if (renderer?.runsIn === 'worker' && renderer.previewOutputs) {
+      // Bytes the worker did not make are decoded in a render process, never here.
+      const p = { renderPool: deps.renderPool, storage: deps.storage, companyId: job.companyId, tmpDir, hooks: hooksOf(), outputs, stored, metadata };
+      metadata = await previewStoredOutputs(p);
+      if (signal.aborted) throw signal.reason;
+      stored = await Promise.all(outputs.map((o) => o.stored));
+    }
     await progress.flush();
-    await complete(deps, job, outputs, stored, result?.metadata ?? {}, warnings);
+    await complete(deps, job, outputs, stored, metadata, warnings);
     deps.onSettled?.('done');
   } catch (err) {
     await progress.flush().catch(() => undefined);
@@ -171,8 +179,7 @@ export function outputNamer(outputName: string | null) {
  * hooks as a render process gets, without the process hop. Its errors are the renderer's own.
  */
 async function runInThisProcess(renderer: Renderer, job: JobRow, tmpDir: string, hooks: RenderHooks): Promise<RenderResult | null> {
-  const input = renderer.inputSchema.parse(job.input);
-  const result = await renderer.render(input, {
+  const result = await renderer.render(parseRenderInput(renderer, job.input), {
     signal: hooks.signal,
     tmpDir,
     progress: hooks.progress,

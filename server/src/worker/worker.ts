@@ -13,7 +13,7 @@ import { createWorkerConnection } from './worker-connection.js';
 import { createClaimLoop } from './claim-loop.js';
 import { slotGroupsOf } from './slot-groups.js';
 import type { JobRow } from '../services/jobs/job-row.js';
-import type { RendererRegistry } from '@kiln/renderers';
+import { OUTPUT_PREVIEW_MODULE, type RendererRegistry } from '@kiln/renderers';
 import { createJobHeartbeat } from './job-heartbeat.js';
 import { periodicTask } from './periodic-task.js';
 import { scratchRootName, sweepDeadWorkersScratch } from './scratch-sweeper.js';
@@ -101,7 +101,9 @@ export function createWorker(opts: WorkerOptions): Worker {
   /** Completions that also claim a successor, in flight (claims the heartbeat must wait for). */
   let completionsClaiming = 0;
   const runners = new Set<Promise<void>>();
-  const renderPool = createRenderPool({ size: opts.concurrency, rendererModules: opts.rendererModules, memoryLimitMb: opts.renderMemoryMb });
+  // The worker's render processes also know the internal kind that previews in-worker kinds' outputs.
+  const renderModules = [...(opts.rendererModules ?? []), OUTPUT_PREVIEW_MODULE];
+  const renderPool = createRenderPool({ size: opts.concurrency, rendererModules: renderModules, memoryLimitMb: opts.renderMemoryMb });
   let started = false;
   let stopping = false;
 

@@ -6,7 +6,10 @@ import { componentSchemas } from './openapi-schemas.js';
 import type { OpenApiDocument, PathItem } from './openapi-types.js';
 
 /** Codes a job records when it ends badly: they appear in `JobView.error`, never as an HTTP status. */
-export const JOB_FAILURE_CODES = ['render_failed', 'timeout', 'worker_lost', 'asset_too_large', 'canceled'] as const;
+export const JOB_FAILURE_CODES = [
+  'render_failed', 'render_crashed', 'validation_failed', 'asset_not_found', 'timeout', 'worker_lost', 'asset_too_large', 'canceled',
+  'provider_rejected', 'provider_auth_failed', 'provider_rate_limited', 'provider_error',
+] as const;
 
 const DESCRIPTION = `Kiln renders content (images, charts, documents, speech, video) as asynchronous jobs.
 Queue a job with \`POST /api/companies/{companyId}/content-jobs\`, follow it with GET or the events
@@ -55,9 +58,12 @@ export function buildOpenApiDocument(deps: Pick<AppDeps, 'renderers' | 'config'>
   };
 }
 
+/** Codes that are HTTP answers at submit and also what a job records when it finds the same problem later. */
+const HTTP_AND_JOB_CODES = new Set(['validation_failed', 'asset_not_found']);
+
 /** Every stable code a client may meet, HTTP and job failure alike (for the reference page). */
 export const documentedErrorCodes = () => Object.entries(ERROR_CODES).map(([code, { status, message }]) => ({
   code,
-  status: (JOB_FAILURE_CODES as readonly string[]).includes(code) ? null : status,
+  status: (JOB_FAILURE_CODES as readonly string[]).includes(code) && !HTTP_AND_JOB_CODES.has(code) ? null : status,
   message,
 }));

@@ -7,7 +7,7 @@ import {
   type ListJobsQuery,
   type Page,
 } from '@kiln/shared';
-import type { RendererRegistry } from '@kiln/renderers';
+import { RenderError, type RendererRegistry } from '@kiln/renderers';
 import { KilnError, issuesToDetails, retryLater, validationFailed } from '../../errors.js';
 import type { ValidationPool } from '../../render-processes/validation-pool.js';
 import { findAssetIds, listAssetsOfJobs, type AssetRow } from '../assets/asset-store.js';
@@ -70,7 +70,17 @@ export function jobService(deps: JobServiceDeps) {
     const input = renderer.inputSchema.safeParse(body.input);
     if (!input.success) throw validationFailed(issuesToDetails(input.error.issues, ['input'], body.input), `Invalid input for kind "${body.kind}".`);
     let refs: string[] = [];
-    if (renderer.preflight || renderer.assetRefs) {
+    if (renderer.runsIn === 'worker') {
+      // Kinds that run in the worker parse no user content (render processes don't even load
+      // them: provider kinds live on the server side), so their checks are bounded and run here.
+      try {
+        await renderer.preflight?.(input.data);
+      } catch (err) {
+        if (!(err instanceof RenderError) || err.code !== 'validation_failed') throw err;
+        throw validationFailed(err.options.details ?? [{ path: ['input'], message: err.message }], err.message);
+      }
+      refs = [...new Set((await renderer.assetRefs?.(input.data)) ?? [])];
+    } else if (renderer.preflight || renderer.assetRefs) {
       const outcome = await deps.validation.validate(body.kind, body.input);
       if ('busy' in outcome) throw retryLater('server_busy', 2, 'Every input checker is busy; retry shortly.');
       if (!outcome.ok) {
@@ -91,7 +101,7 @@ export function jobService(deps: JobServiceDeps) {
         throw KilnError.of('asset_not_found', `Referenced asset(s) not found: ${missing.join(', ')}.`, { assetIds: missing });
       }
     }
-    return { body, inputAssetIds: refs.filter(isUuid) };
+    return { body, inputAssetIds: refs.filter(isUuid), defaultTimeoutMs: renderer.defaultTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS };
   }
 
   return {
@@ -102,7 +112,7 @@ export function jobService(deps: JobServiceDeps) {
       rawBody: unknown,
       options: { idempotencyKey?: string; requestedBy?: string } = {},
     ): Promise<CreateJobOutcome> {
-      const { body, inputAssetIds } = await validate(companyId, rawBody);
+      const { body, inputAssetIds, defaultTimeoutMs } = await validate(companyId, rawBody);
       await assertWebhookUrlAllowed(deps.webhookGuard, body.webhookUrl);
       const hash = options.idempotencyKey ? requestHash(body) : null;
       const inserted = await insertQueuedJob(pool, {
@@ -110,7 +120,7 @@ export function jobService(deps: JobServiceDeps) {
         kind: body.kind,
         input: body.input,
         priority: body.priority ?? 0,
-        timeoutMs: body.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+        timeoutMs: body.timeoutMs ?? defaultTimeoutMs,
         maxAttempts: body.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
         sourceTaskId: body.sourceTaskId ?? null,
         idempotencyKey: options.idempotencyKey ?? null,

@@ -25,6 +25,19 @@ export interface PinnedPostResult {
 }
 
 /**
+ * A `lookup` for http(s).request that hands back the vetted address instead of resolving the
+ * name again (shared with the provider kinds' downloads of URLs a model API returns).
+ */
+export function pinnedLookup(target: Pick<VettedTarget, 'address' | 'family'>): LookupFunction {
+  const { address, family } = target;
+  // Node calls it with `all: true` when it races address families (autoSelectFamily).
+  return ((_name: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options?.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  }) as unknown as LookupFunction;
+}
+
+/**
  * POSTs to a vetted target, connecting to the vetted address only: the request's `lookup` hands
  * back that address instead of resolving the name again, so a DNS answer that changed since the
  * check (rebinding) is never used, while Host and TLS SNI/certificate checks still use the name.
@@ -34,14 +47,10 @@ export interface PinnedPostResult {
 export function postToVettedTarget(target: VettedTarget, o: PinnedPostOptions): Promise<PinnedPostResult> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_POST_TIMEOUT_MS;
   const maxBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const { url, hostname, address, family } = target;
+  const { url, hostname } = target;
   const secure = url.protocol === 'https:';
 
-  // Node calls it with `all: true` when it races address families (autoSelectFamily).
-  const pinnedLookup = ((_name: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  }) as unknown as LookupFunction;
+  const lookup = pinnedLookup(target);
 
   return new Promise<PinnedPostResult>((resolve, reject) => {
     let done = false;
@@ -64,7 +73,7 @@ export function postToVettedTarget(target: VettedTarget, o: PinnedPostOptions): 
       path: `${url.pathname}${url.search}`,
       headers: { ...o.headers, 'content-length': String(o.body.length) },
       agent: false,
-      lookup: pinnedLookup,
+      lookup,
       // SNI must be a name, never an IP literal (RFC 6066).
       ...(secure && !isIP(hostname) ? { servername: hostname } : {}),
       ...(url.username ? { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` } : {}),
