@@ -13,7 +13,7 @@ import { documentMeta } from './document/document-meta.js';
 export function builtInRenderers(): Renderer<any>[] {
   return [
     lazyRenderer(imageMeta, async () => (await import('./image/image-renderer.js')).imageRenderer, { checks: true }),
-    lazyRenderer(speechMeta, async () => (await import('./speech/speech-renderer.js')).speechRenderer),
+    lazyRenderer(speechMeta, async () => (await import('./speech/speech-renderer.js')).speechRenderer, { checks: true }),
     lazyRenderer(videoMeta, async () => (await import('./video/video-renderer.js')).videoRenderer, { checks: true }),
     lazyRenderer(chartMeta, async () => (await import('./chart/chart-renderer.js')).chartRenderer, { checks: true }),
     // The document renderer owns a lazily launched Chromium, so each registry gets its own.

@@ -11,8 +11,9 @@ const { newRun } = useRenderRuns();
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog. ';
 
-// The speech renderer has no preflight.
-const speak = (input: Record<string, unknown>) => renderWith(speechRenderer, input, newRun, [], { preflight: false });
+// Renders after the submit-time check, as the server does.
+const speak = (input: Record<string, unknown>) => renderWith(speechRenderer, input, newRun);
+const preflight = (input: Record<string, unknown>) => speechRenderer.preflight!(speechRenderer.inputSchema.parse(input));
 
 describe('speech renderer', () => {
   it.each([
@@ -65,6 +66,21 @@ describe('speech renderer', () => {
     const input = speechRenderer.inputSchema.parse({ text: 'Hello', voice: 'zz-nowhere' });
     await expect(speechRenderer.render(input, run.ctx)).rejects.toMatchObject({ code: 'validation_failed' });
     expect(run.outputs).toHaveLength(0);
+  });
+
+  it('refuses an unknown voice or variant at submit, naming the field, and accepts installed ones in any case', async () => {
+    await expect(preflight({ text: 'Hello', voice: 'zz-qq' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      options: { details: [{ path: ['input', 'voice'], message: expect.stringContaining('zz-qq') }] },
+    });
+    // espeak-ng would ignore an unknown variant and speak with the default one.
+    await expect(preflight({ text: 'Hello', voice: 'en-gb', variant: 'nosuchvariant' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      options: { details: [{ path: ['input', 'variant'] }] },
+    });
+    for (const ok of [{ voice: 'en-us' }, { voice: 'EN-GB', variant: 'f3' }, { voice: 'cmn' }, { voice: 'de', variant: 'klatt' }]) {
+      await expect(preflight({ text: 'Hello', ...ok })).resolves.toBeUndefined();
+    }
   });
 
   it('validates input at the schema', () => {

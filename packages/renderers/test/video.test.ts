@@ -283,6 +283,13 @@ describe('video renderer', () => {
     );
     expect(tooLong).toMatchObject({ code: 'validation_failed' });
     expect(JSON.stringify((tooLong as RenderError).options.details)).toContain('"scenes",0,"visual","card"');
+
+    // A narration voice espeak-ng does not have is refused here, not after the scenes are drawn.
+    await expect(preflight({ scenes: [{ visual: solidSvg('#000') }], soundtrack: { type: 'narration', text: 'Hi', voice: 'zz-qq' } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      options: { details: [{ path: ['input', 'soundtrack', 'voice'] }] },
+    });
+    await expect(preflight({ scenes: [{ visual: solidSvg('#000') }], soundtrack: { type: 'narration', text: 'Hi', voice: 'en-gb', variant: 'm3' } })).resolves.toBeUndefined();
   });
 
   it('lists every referenced asset for the company check', async () => {

@@ -8,11 +8,15 @@ import { runProcess } from '../media/run-process.js';
 import { stageProgress } from '../media/stage-progress.js';
 import { streamFileToOutput } from '../media/stream-file-to-output.js';
 import { SPEECH_ENCODINGS } from './speech-formats.js';
+import { checkVoice } from './espeak-voices.js';
 import { synthesizeSpeech } from './synthesize-speech.js';
 import { renderWaveformPreview } from './waveform-preview.js';
 
 export const speechRenderer = defineRenderer<SpeechInput>({
   ...speechMeta,
+  async preflight(input) {
+    await checkVoice(input, ['input']);
+  },
   async render(input, ctx) {
     const log = (line: string) => ctx.log(line);
     const wavPath = path.join(ctx.tmpDir, 'speech.wav');

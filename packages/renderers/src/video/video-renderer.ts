@@ -18,6 +18,7 @@ import { planTimeline, type Timeline } from './scene-timeline.js';
 import { nestedSceneInput, nestedSceneRequest, renderSceneVisual, type SceneRenderers } from './scene-visuals.js';
 import { buildVideoFfmpegArgs, type VideoEncodePlan } from './video-ffmpeg-args.js';
 import { runConcurrently } from './run-concurrently.js';
+import { checkVoice } from '../speech/espeak-voices.js';
 
 const CONTAINERS = {
   mp4: { contentType: 'video/mp4', extension: 'mp4', videoCodec: 'h264', audioCodec: 'aac' },
@@ -53,6 +54,7 @@ export function createVideoRenderer(renderers: SceneRenderers): Renderer<VideoIn
       for (const [i, scene] of input.scenes.entries()) {
         await nestedSceneInput(scene.visual, frame, renderers, ['input', 'scenes', i, 'visual']);
       }
+      if (input.soundtrack?.type === 'narration') await checkVoice(input.soundtrack, ['input', 'soundtrack']);
     },
     async render(input, ctx) {
       return renderVideo(input, ctx, renderers);
