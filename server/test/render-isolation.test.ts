@@ -97,6 +97,16 @@ describe('checks that parse user content run off the HTTP thread', () => {
     expect((await kiln.api('POST', jobs(), { kind: 'test-slow-check', input: { checkMs: 10 } })).status).toBe(202);
   });
 
+  it('the budget is CPU time: a check that waits without computing passes; one starved past the deadline answers busy, not too complex', async () => {
+    // Twice the 1.5 s budget in wall-clock time, next to nothing in CPU time.
+    expect((await kiln.api('POST', jobs(), { kind: 'test-slow-check', input: { checkMs: 10, waitMs: 3000 } })).status).toBe(202);
+    // Past the wall-clock bound (4 × budget, at least budget + 5 s): the machine's fault, so a 503 to retry.
+    const starved = await kiln.api('POST', jobs(), { kind: 'test-slow-check', input: { checkMs: 10, waitMs: 8000 } });
+    expect(starved.status).toBe(503);
+    expect(starved.body.error.code).toBe('server_busy');
+    expect(Number(starved.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('the freeze inputs of the security review are answered without freezing the API', async () => {
     const fields = Array.from({ length: 2000 }, (_, i) => `field_${i}`);
     const chart = kiln.api('POST', jobs(), {

@@ -6,6 +6,7 @@ import type { AssetMetadata } from '@kiln/shared';
 import { INSPECT_UPLOAD_KIND, type InspectUploadInput } from '@kiln/renderers';
 import type { FromRenderProcess, SerializedRenderError } from './render-protocol.js';
 import { createProcessPool } from './process-pool.js';
+import { processCpuMs } from './process-cpu.js';
 import { RenderFailure, runInPool } from './render-pool.js';
 
 /** How long checking one uploaded file may take: files are larger than inputs, the work linear in them. */
@@ -15,7 +16,11 @@ export interface ValidationPoolOptions {
   size: number;
   rendererModules?: string[];
   memoryLimitMb: number;
-  /** Past this a check is abandoned (its process killed) and the input refused as too complex. */
+  /**
+   * CPU time a check may use; past it the check is abandoned (its process killed) and the input
+   * refused as too complex. A check that gets too little CPU to finish within wallBackstopMs of
+   * this is abandoned too, answered busy.
+   */
   timeBudgetMs: number;
   /** Past this waiting for a free process, the request is refused as busy (503). */
   queueTimeoutMs: number;
@@ -23,6 +28,12 @@ export interface ValidationPoolOptions {
 
 /** How long a validation process may take to parse an input and load its kind's code before checking starts. */
 const LOAD_ALLOWANCE_MS = 30_000;
+
+/** How often a running check's CPU time is read (a /proc read, microseconds). */
+const CPU_METER_INTERVAL_MS = 50;
+
+/** Wall-clock bound of a check whose CPU budget is `budgetMs`: four times it, and at least 5 s more. */
+export const wallBackstopMs = (budgetMs: number) => Math.max(4 * budgetMs, budgetMs + 5000);
 
 export type ValidationOutcome =
   | { ok: true; assetRefs: string[] }
@@ -54,30 +65,61 @@ export function createValidationPool(options: ValidationPoolOptions) {
     if (!proc) return { ok: false, busy: true };
     const reqId = nextReqId++;
     let timer: NodeJS.Timeout | undefined;
+    let meter: NodeJS.Timeout | undefined;
+    // Set once this request is over: the process may already be checking someone else's input.
+    let over = false;
     let onMessage: (m: FromRenderProcess) => void = () => {};
     try {
       return await new Promise<ValidationOutcome>((resolve) => {
-        const startBudget = (ms: number, why: string) => {
+        const budget = options.timeBudgetMs;
+        const giveUp = (why: string, outcome: ValidationOutcome) => {
+          if (over) return;
+          proc.kill(why);
+          resolve(outcome);
+        };
+        // The budget is the checking process's CPU time, not the clock's: on a machine busy with
+        // renders a check may wait for a core, and that is no fault of the input. The clock still
+        // bounds it (a check starved that long answers busy, to be retried, not "too complex").
+        const startBudget = async () => {
           clearTimeout(timer);
-          timer = setTimeout(() => {
-            proc.kill(why);
-            resolve(refused(`The input is too complex: checking it took longer than ${options.timeBudgetMs} ms. Simplify it or split it into smaller jobs.`));
-          }, ms);
+          const startedAt = Date.now();
+          const cpuAtStart = proc.child.pid === undefined ? null : await processCpuMs(proc.child.pid);
+          const used = async () => {
+            const cpu = cpuAtStart === null ? null : await processCpuMs(proc.child.pid!);
+            return cpu === null ? Date.now() - startedAt : cpu - cpuAtStart!;
+          };
+          const check = async () => {
+            if (over) return;
+            if (Date.now() - startedAt > wallBackstopMs(budget)) {
+              return giveUp('was starved of CPU past the validation deadline', { ok: false, busy: true });
+            }
+            if ((await used()) > budget) {
+              return giveUp(`used more than the ${budget} ms validation budget`, refused(`The input is too complex: checking it took more than ${budget} ms of CPU time. Simplify it or split it into smaller jobs.`));
+            }
+            if (!over) meter = setTimeout(() => void check(), CPU_METER_INTERVAL_MS);
+          };
+          if (over) return;
+          meter = setTimeout(() => void check(), Math.min(budget, CPU_METER_INTERVAL_MS));
         };
         onMessage = (m) => {
-          if (m.type === 'checking' && m.reqId === reqId) startBudget(options.timeBudgetMs, `took longer than the ${options.timeBudgetMs} ms validation budget`);
+          if (m.type === 'checking' && m.reqId === reqId) void startBudget();
           else if (m.type === 'validated' && m.reqId === reqId) resolve({ ok: true, assetRefs: m.assetRefs });
           else if (m.type === 'invalid' && m.reqId === reqId) resolve({ ok: false, error: m.error });
         };
         proc.child.on('message', onMessage);
         // Until the check starts, the process parses the input and loads the kind's code: bounded
         // generously (a parse of a 5 MB body, a cold start of vega), then the budget proper.
-        startBudget(LOAD_ALLOWANCE_MS, 'took too long to load the renderer or parse the input');
+        timer = setTimeout(
+          () => giveUp('took too long to load the renderer or parse the input', refused(`The input is too complex: it could not even be read within ${LOAD_ALLOWANCE_MS / 1000} s.`)),
+          LOAD_ALLOWANCE_MS,
+        );
         void proc.exited.then((how) => resolve(refused(`The input could not be checked: the checking process ${how}. Simplify it or split it into smaller jobs.`)));
         proc.send({ type: 'validate', reqId, kind, input });
       });
     } finally {
+      over = true;
       clearTimeout(timer);
+      clearTimeout(meter);
       proc.child.off('message', onMessage);
       pool.release(proc);
     }

@@ -131,10 +131,11 @@ const hog = defineRenderer({
 
 const slowCheck = defineRenderer({
   kind: 'test-slow-check',
-  description: 'An input whose submit-time check spins for `checkMs` (a stand-in for a costly parse).',
-  inputSchema: z.object({ checkMs: z.number().int().min(0).max(600_000) }),
+  description: 'An input whose submit-time check spins for `checkMs` (a stand-in for a costly parse), after waiting `waitMs` without using CPU (a stand-in for a check starved of a core).',
+  inputSchema: z.object({ checkMs: z.number().int().min(0).max(600_000), waitMs: z.number().int().min(0).max(600_000).default(0) }),
   example: { checkMs: 0 },
-  preflight(input) {
+  async preflight(input) {
+    if (input.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, input.waitMs));
     const end = Date.now() + input.checkMs;
     while (Date.now() < end) {
       /* busy on purpose, like a pathological compile */
