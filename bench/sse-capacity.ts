@@ -15,7 +15,7 @@
  *     statement being *sent* is printed too: the commit lies between the two;
  *   - deliveries received vs expected, streams the server dropped, the server's CPU while fanning out.
  *
- *   npx tsx bench/sse-capacity.ts [--streams 10000] [--companies 100] [--rate 100] [--seconds 30]
+ *   npx tsx bench/sse-capacity.ts [--streams 10000] [--companies 100] [--rate 100] [--seconds 30] [--cpu-prof DIR]
  *
  * `--companies 1` puts every stream on one company, so each event goes to all N streams.
  * The open-files limit: each stream is a socket in the server and one here. When this process's
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '30' },
     'open-concurrency': { type: 'string', default: '64' },
+    /** Write a V8 CPU profile of the server to this directory (read it in Chrome DevTools). */
+    'cpu-prof': { type: 'string' },
   },
 });
 const STREAMS = Number(values.streams);
@@ -79,7 +81,8 @@ async function main() {
   let stopping = false;
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   try {
-    const [server] = await cluster.start([{ name: 'api', role: 'api', openFilesLimit: NEED_FILES }]);
+    const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : undefined;
+    const [server] = await cluster.start([{ name: 'api', role: 'api', openFilesLimit: NEED_FILES, nodeArgs }]);
     const pid = server!.pid;
     const base = server!.url!;
     console.log(`server: kiln serve --no-worker, pid ${pid}, ulimit -n ${openFilesLimit(pid).soft}`);

@@ -33,6 +33,8 @@ export interface AddProcessOptions {
   env?: Record<string, string>;
   /** Its `ulimit -n` (see KilnProcessSpec.openFilesLimit). */
   openFilesLimit?: number;
+  /** Options for node itself (see KilnProcessSpec.nodeArgs). */
+  nodeArgs?: string[];
 }
 
 const live = new Set<KilnCluster>();
@@ -145,7 +147,7 @@ export class KilnCluster {
       port = await freePort(this.ports);
       this.ports.add(port);
     }
-    const spec: KilnProcessSpec = { name: o.name, role: o.role, port, env: { ...this.commonEnv(o.name), ...o.env }, openFilesLimit: o.openFilesLimit };
+    const spec: KilnProcessSpec = { name: o.name, role: o.role, port, env: { ...this.commonEnv(o.name), ...o.env }, openFilesLimit: o.openFilesLimit, nodeArgs: o.nodeArgs };
     mkdirSync(spec.env.KILN_DATA_DIR!, { recursive: true });
     this.specs.set(o.name, spec);
     return this.launch(spec);

@@ -25,6 +25,8 @@ export interface KilnProcessSpec {
    * the same); unset: inherited. Must not exceed the hard limit.
    */
   openFilesLimit?: number;
+  /** Options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export interface RunContext {
@@ -73,7 +75,7 @@ export class KilnProcess {
     const tmpDir = path.join(ctx.runDir, 'tmpdirs', `${spec.name}.${generation}`);
     mkdirSync(path.dirname(tmpDir), { recursive: true });
     symlinkSync(realpathSync(tmpdir()), tmpDir);
-    const args = [KILN_BIN, spec.role === 'worker' ? 'worker' : 'serve', ...(spec.role === 'api' ? ['--no-worker'] : [])];
+    const args = [...(spec.nodeArgs ?? []), KILN_BIN, spec.role === 'worker' ? 'worker' : 'serve', ...(spec.role === 'api' ? ['--no-worker'] : [])];
     const env: Record<string, string> = {
       ...baseEnv(),
       KILN_HOST: '127.0.0.1',
