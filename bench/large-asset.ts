@@ -16,7 +16,7 @@
  * each step for reference. `--storage s3` stores in s3rver on loopback (multipart upload, ranged
  * GetObject) instead of the local disk.
  *
- *   npx tsx bench/large-asset.ts [--mib 500] [--storage local|s3]
+ *   npx tsx bench/large-asset.ts [--mib 500] [--storage local|s3] [--env KEY=VALUE …]
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -28,15 +28,21 @@ import { fmtMiB, loadNote, MIB, RssSampler, steadyRss } from './proc-stats.js';
 import { sha256OfRange } from './large-asset-bytes.js';
 
 const { values } = parseArgs({
-  options: { mib: { type: 'string', default: '500' }, storage: { type: 'string', default: 'local' } },
+  options: {
+    mib: { type: 'string', default: '500' },
+    storage: { type: 'string', default: 'local' },
+    /** Extra environment of the server process, e.g. `--env MALLOC_MMAP_THRESHOLD_=131072` (repeatable). */
+    env: { type: 'string', multiple: true, default: [] },
+  },
 });
+const EXTRA_ENV = Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const BYTES = Math.round(Number(values.mib) * MIB);
 const GOAL = 64 * MIB;
 const RENDERERS = [...TEST_RENDERER_MODULES, fileURLToPath(new URL('./large-asset-renderers.ts', import.meta.url))];
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const started = Date.now();
-console.log(`large-asset: ${fmtMiB(BYTES)} video/mp4 through one kiln serve, storage ${values.storage} (${loadNote()})`);
+console.log(`large-asset: ${fmtMiB(BYTES)} video/mp4 through one kiln serve, storage ${values.storage}${values.env!.length ? `, server env ${values.env!.join(' ')}` : ''} (${loadNote()})`);
 const expectedSha = sha256OfRange(BYTES);
 const RANGE = BYTES > 400 * MIB ? { start: 100 * MIB, end: 400 * MIB - 1 } : { start: Math.floor(BYTES / 5), end: Math.floor((BYTES * 4) / 5) - 1 };
 const expectedRangeSha = sha256OfRange(BYTES, RANGE.start, RANGE.end);
@@ -50,6 +56,7 @@ const cluster = await KilnCluster.create({
     KILN_WORKER_CONCURRENCY: '1',
     MAX_GENERATED_ASSET_BYTES: String(Math.max(BYTES, 500 * MIB)),
     ...(s3 ? s3.kilnEnv() : {}),
+    ...EXTRA_ENV,
   },
 });
 try {
