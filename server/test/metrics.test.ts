@@ -116,7 +116,7 @@ describe('/metrics after real jobs (API and worker in one process)', () => {
     await scrapeUntil(kiln.url, (x) => x.value('kiln_sse_clients') === 0);
     const sse = await connectSse(`${kiln.url}/api/companies/${kiln.companyId}/events`);
     await sse.waitFor((m) => m.event === 'snapshot');
-    expect((await scrape(kiln.url)).value('kiln_sse_clients')).toBe(1);
+    await scrapeUntil(kiln.url, (x) => x.value('kiln_sse_clients') === 1);
     sse.close();
     await scrapeUntil(kiln.url, (x) => x.value('kiln_sse_clients') === 0);
   });

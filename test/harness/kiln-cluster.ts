@@ -19,6 +19,11 @@ export interface ClusterOptions {
   label: string;
   /** Env common to every process (over the defaults below). */
   env?: Record<string, string>;
+  /**
+   * Give every process a data directory of its own (`<run dir>/data/<name>`) instead of one shared
+   * one, so nothing can pass between processes through the disk (what separate machines see).
+   */
+  dataDirPerProcess?: boolean;
 }
 
 export interface AddProcessOptions {
@@ -26,6 +31,10 @@ export interface AddProcessOptions {
   role: KilnRole;
   /** Extra env of this process only; `KILN_DATA_DIR` here gives it a data dir of its own. */
   env?: Record<string, string>;
+  /** Its `ulimit -n` (see KilnProcessSpec.openFilesLimit). */
+  openFilesLimit?: number;
+  /** Options for node itself (see KilnProcessSpec.nodeArgs). */
+  nodeArgs?: string[];
 }
 
 const live = new Set<KilnCluster>();
@@ -114,10 +123,15 @@ export class KilnCluster {
     return c;
   }
 
-  private commonEnv(): Record<string, string> {
+  /** The data directory process `name` runs with (the shared one unless `dataDirPerProcess`). */
+  dataDirOf(name: string): string {
+    return this.specs.get(name)?.env.KILN_DATA_DIR ?? (this.options.dataDirPerProcess ? path.join(this.dataDir, name) : this.dataDir);
+  }
+
+  private commonEnv(name: string): Record<string, string> {
     return {
       DATABASE_URL: this.databaseUrl,
-      KILN_DATA_DIR: this.dataDir,
+      KILN_DATA_DIR: this.options.dataDirPerProcess ? path.join(this.dataDir, name) : this.dataDir,
       KILN_RENDERER_MODULES: TEST_RENDERER_MODULES.join(','),
       KILN_WORKER_CONCURRENCY: '2',
       KILN_VALIDATION_PROCESSES: '1',
@@ -133,7 +147,8 @@ export class KilnCluster {
       port = await freePort(this.ports);
       this.ports.add(port);
     }
-    const spec: KilnProcessSpec = { name: o.name, role: o.role, port, env: { ...this.commonEnv(), ...o.env } };
+    const spec: KilnProcessSpec = { name: o.name, role: o.role, port, env: { ...this.commonEnv(o.name), ...o.env }, openFilesLimit: o.openFilesLimit, nodeArgs: o.nodeArgs };
+    mkdirSync(spec.env.KILN_DATA_DIR!, { recursive: true });
     this.specs.set(o.name, spec);
     return this.launch(spec);
   }

@@ -20,6 +20,13 @@ export interface KilnProcessSpec {
   port?: number;
   /** KILN_* / DATABASE_URL of this process (merged over the cluster's common env). */
   env: Record<string, string>;
+  /**
+   * Its soft limit on open files (`ulimit -n`, set by a `sh` that then execs node, so the pid is
+   * the same); unset: inherited. Must not exceed the hard limit.
+   */
+  openFilesLimit?: number;
+  /** Options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export interface RunContext {
@@ -68,7 +75,7 @@ export class KilnProcess {
     const tmpDir = path.join(ctx.runDir, 'tmpdirs', `${spec.name}.${generation}`);
     mkdirSync(path.dirname(tmpDir), { recursive: true });
     symlinkSync(realpathSync(tmpdir()), tmpDir);
-    const args = [KILN_BIN, spec.role === 'worker' ? 'worker' : 'serve', ...(spec.role === 'api' ? ['--no-worker'] : [])];
+    const args = [...(spec.nodeArgs ?? []), KILN_BIN, spec.role === 'worker' ? 'worker' : 'serve', ...(spec.role === 'api' ? ['--no-worker'] : [])];
     const env: Record<string, string> = {
       ...baseEnv(),
       KILN_HOST: '127.0.0.1',
@@ -81,7 +88,11 @@ export class KilnProcess {
     if (spec.role !== 'worker' && spec.port === undefined) throw new Error(`${spec.name}: a process with an API needs a port`);
     this.url = spec.role === 'worker' ? null : `http://127.0.0.1:${spec.port}`;
     this.log = createWriteStream(path.join(ctx.logDir, `${spec.name}.${generation}.log`));
-    this.child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spec.openFilesLimit
+      ? spawn('/bin/sh', ['-c', `ulimit -n ${Math.floor(spec.openFilesLimit)} && exec "$0" "$@"`, process.execPath, ...args], {
+          env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = this.child.pid;
     const info = pid !== undefined ? readProc(pid) : null;
     if (!pid || !info) throw new Error(`${spec.name}: could not start ${args.join(' ')}`);

@@ -4,6 +4,8 @@ export interface SseMessage {
   id?: string;
   event: string;
   data: any;
+  /** Date.now() when the message was parsed. */
+  receivedAt?: number;
 }
 
 export interface SseConnection {
@@ -43,7 +45,7 @@ export function connectSse(url: string, headers: Record<string, string> = {}): P
             else if (line.startsWith('data: ')) msg.dataLines.push(line.slice(6));
           }
           if (!msg.event) continue;
-          const m: SseMessage = { id: msg.id, event: msg.event, data: JSON.parse(msg.dataLines.join('\n')) };
+          const m: SseMessage = { id: msg.id, event: msg.event, data: JSON.parse(msg.dataLines.join('\n')), receivedAt: Date.now() };
           messages.push(m);
           for (const w of [...waiters]) if (w.pred(m)) {
             waiters.splice(waiters.indexOf(w), 1);

@@ -35,7 +35,12 @@ const HELD_BACK_RETRY_MS = 25;
  */
 export function createEventHub(deps: { database: Database; onError?: (err: unknown) => void }): EventHub {
   const pool = deps.database.pool;
-  const subs = new Set<EventSubscription>();
+  /**
+   * Subscriptions by company, then by job (`null`: the company's own streams), so an event costs
+   * its own subscribers only — never a walk over every stream the process holds.
+   */
+  const byCompany = new Map<string, Map<string | null, Set<EventSubscription>>>();
+  let subscriberCount = 0;
   let client: pg.Client | null = null;
   let stopped = false;
   let cursor: EventPosition = { xid: '0', id: '0' };
@@ -49,15 +54,18 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
   /** Notified event ids of watched companies not yet dispatched: held back by the horizon. */
   const awaited = new Set<string>();
 
-  const watchedCompanies = () => [...new Set([...subs].map((s) => s.companyId))];
+  const watchedCompanies = () => [...byCompany.keys()];
 
   function dispatch(event: StoredEvent) {
     awaited.delete(event.id);
-    for (const s of subs) {
-      if (s.companyId !== event.companyId) continue;
-      if (s.jobId && s.jobId !== event.jobId) continue;
-      s.deliver(event);
-    }
+    const company = byCompany.get(event.companyId);
+    if (!company) return;
+    // The company's streams, then the job's. A delivery may unsubscribe (a job stream closes after
+    // its terminal event); a Set's iteration copes with that.
+    const all = company.get(null);
+    if (all) for (const s of all) s.deliver(event);
+    const job = event.jobId ? company.get(event.jobId) : undefined;
+    if (job) for (const s of job) s.deliver(event);
   }
 
   async function pumpOnce() {
@@ -119,9 +127,10 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
     if (!id || !companyId) return;
     // Nobody listening: nothing to read. The cursor may fall behind meanwhile; the next pump reads
     // from it only the watched companies' events, and each stream drops what precedes its own start.
-    if (subs.size === 0) return;
-    if (watchedCompanies().includes(companyId)) awaited.add(id);
-    // Other companies' events pump too: that keeps the cursor near the present.
+    if (subscriberCount === 0) return;
+    if (byCompany.has(companyId)) awaited.add(id);
+    // Unwatched companies' events also pump: that keeps the cursor near the present, so a new
+    // subscriber's company is read from close to now.
     requestPump();
   }
 
@@ -185,9 +194,24 @@ export function createEventHub(deps: { database: Database; onError?: (err: unkno
       if (c) await c.end().catch(() => undefined);
     },
     subscribe(sub) {
-      subs.add(sub);
-      return () => subs.delete(sub);
+      const companyId = sub.companyId;
+      const key = sub.jobId || null;
+      let company = byCompany.get(companyId);
+      if (!company) byCompany.set(companyId, (company = new Map()));
+      let set = company.get(key);
+      if (!set) company.set(key, (set = new Set()));
+      set.add(sub);
+      subscriberCount++;
+      let subscribed = true;
+      return () => {
+        if (!subscribed) return;
+        subscribed = false;
+        subscriberCount--;
+        set!.delete(sub);
+        if (set!.size === 0 && company!.get(key) === set) company!.delete(key);
+        if (company!.size === 0 && byCompany.get(companyId) === company) byCompany.delete(companyId);
+      };
     },
-    subscriberCount: () => subs.size,
+    subscriberCount: () => subscriberCount,
   };
 }
