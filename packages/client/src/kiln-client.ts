@@ -7,6 +7,7 @@ import {
   type CreateJobResponse,
   type FinishedJobResponse,
   type AssetLineage,
+  type CompanyStats,
   type JobEvent,
   type JobStatus,
   type JobView,
@@ -239,6 +240,11 @@ export function createKilnClient(options: KilnClientOptions) {
 
     getAsset(companyId: string, assetId: string, o: CallOptions = {}): Promise<AssetView> {
       return http.json('GET', assetPath(companyId, assetId), o);
+    },
+
+    /** The company's queue now (queued, running) and jobs ended in the last minute and hour, by kind and in total. */
+    getStats(companyId: string, o: CallOptions = {}): Promise<CompanyStats> {
+      return http.json('GET', `${companyPath(companyId)}/stats`, o);
     },
 
     /** What the asset was made from (`ancestors`) and what was made from it (`descendants`), nearest first. */

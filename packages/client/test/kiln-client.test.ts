@@ -102,6 +102,12 @@ describe('jobs and assets', () => {
     const canceled = await client.cancelJob(companyId, slow.jobId);
     expect(canceled.status === 'canceled' || canceled.cancelRequested).toBe(true);
     expect((await client.waitForJob(companyId, slow.jobId)).status).toBe('canceled');
+
+    // The jobs above, counted: none left queued or running, and the canceled one among those ended.
+    const stats = await client.getStats(companyId);
+    expect(stats.totals).toMatchObject({ queued: 0, running: 0 });
+    expect(stats.totals.finishedLastHour).toBeGreaterThanOrEqual(created.length + 1);
+    expect(stats.kinds.find((k) => k.kind === 'test-slow')?.finishedLastHour).toBeGreaterThanOrEqual(1);
   });
 
   it('replays an idempotent create instead of queueing a second job', async () => {

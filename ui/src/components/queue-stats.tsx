@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { CompanyStats } from '@kiln/shared';
-import { apiFetch } from '../api/http.js';
+import { useKiln } from '../api/kiln-client.js';
 
 /** How often the numbers are asked for (the server keeps them for 2 s). */
 const REFRESH_MS = 5000;
@@ -14,13 +14,15 @@ const count = (n: number) => n.toLocaleString('en-US');
  * numbers when a refresh fails.
  */
 export function QueueStats({ companyId }: { companyId: string }) {
+  const client = useKiln();
   const [stats, setStats] = useState<CompanyStats | null>(null);
 
   useEffect(() => {
     let stale = false;
     const controller = new AbortController();
     const load = () =>
-      apiFetch<CompanyStats>(`/api/companies/${encodeURIComponent(companyId)}/stats`, { signal: controller.signal })
+      client
+        .getStats(companyId, { signal: controller.signal })
         .then((s) => !stale && setStats(s))
         .catch(() => {});
     setStats(null);
@@ -31,7 +33,7 @@ export function QueueStats({ companyId }: { companyId: string }) {
       controller.abort();
       clearInterval(timer);
     };
-  }, [companyId]);
+  }, [client, companyId]);
 
   if (!stats) return null;
   const t = stats.totals;
