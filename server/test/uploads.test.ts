@@ -166,6 +166,8 @@ describe('refused uploads leave nothing behind', () => {
     expect(await storedFiles()).toEqual(filesBefore);
     const partials = (await filesUnder(path.join(kiln.dataDir, 'storage'))).filter((f) => !f.includes('/generated/') && !f.includes('/uploads/'));
     expect(partials).toEqual([]);
+    // The refused bytes left on the connection hold up nothing: the client's next upload is answered.
+    expect((await upload(png, 'image/png', 'after.png')).status).toBe(201);
   });
 });
 

@@ -23,7 +23,13 @@ export function assetUploadRoutes(deps: AppDeps) {
     app.post('/api/companies/:companyId/assets', async (request, reply) => {
       const companyId = await companyFromRequest(deps, request);
       const upload = request.isMultipart() ? await fromMultipart(request) : fromRawBody(request);
-      const asset = await deps.uploads.upload(companyId, upload);
+      const asset = await deps.uploads.upload(companyId, upload).catch((err: unknown) => {
+        // Refused before the body was read to its end (too large, wrong type): the rest of it is
+        // still on the socket, where the next request on this connection would wait behind it
+        // for ever. Closing after the answer is cheaper than reading what we already refused.
+        if (!request.raw.complete) reply.header('connection', 'close');
+        throw err;
+      });
       return reply.status(201).header('location', `/api/companies/${companyId}/assets/${asset.id}`).send(asset);
     });
   };
