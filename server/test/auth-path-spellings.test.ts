@@ -272,8 +272,9 @@ describe('the route table', () => {
     expect(companyRoutes.length).toBeGreaterThanOrEqual(20);
     const methods = new Set(companyRoutes.map((r) => r.method));
     for (const m of ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE']) expect(methods, m).toContain(m);
-    // Everything private is under /api/ or is the MCP endpoint (the dashboard's files are public).
-    for (const r of privateRoutes) expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/(api\/|mcp$)/);
+    // Everything private is under /api/, or is the MCP endpoint or Prometheus's conventional
+    // /metrics (the dashboard's files are public).
+    for (const r of privateRoutes) expect(r.url, `${r.method} ${r.url}`).toMatch(/^\/(api\/|mcp$|metrics$)/);
   });
 });
 

@@ -73,8 +73,11 @@ export function parsePrometheusText(text: string): PromExposition {
     const m = /^ (\S+)(?: (-?\d+))?$/.exec(rest);
     if (!m) throw new Error(`bad value, ${where}`);
     const raw = m[1]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad number, ${where}`);
+    // Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case
+    // (prom-client writes an empty event-loop histogram's mean as `Nan`).
+    const special = raw.toLowerCase();
+    const value = special === 'nan' ? NaN : /^[+-]?inf$/.test(special) ? (special.startsWith('-') ? -Infinity : Infinity) : Number(raw);
+    if (Number.isNaN(value) && special !== 'nan') throw new Error(`bad number, ${where}`);
     const family = types.has(name) ? name : name.replace(/_(bucket|sum|count|total|created)$/, '');
     if (!types.has(family) && !types.has(name)) throw new Error(`sample without # TYPE, ${where}`);
     const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
