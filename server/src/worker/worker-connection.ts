@@ -103,10 +103,10 @@ export function createWorkerConnection(deps: WorkerConnectionDeps): WorkerConnec
       ready = true;
     },
     connected: () => ready && client !== null,
-    async query(text: string, values?: unknown[]) {
+    async query(text: string | { name: string; text: string; values: unknown[] }, values?: unknown[]) {
       const c = client;
       if (!c || !ready) throw Object.assign(new Error('Connection terminated: worker connection not open'), { code: '08003' });
-      return c.query(text, values as unknown[]) as never;
+      return (typeof text === 'string' ? c.query(text, values as unknown[]) : c.query(text)) as never;
     },
     async close() {
       closed = true;

@@ -35,10 +35,10 @@ export async function assetLineage(q: Queryable, companyId: string, assetId: str
       q,
       `WITH RECURSIVE down(asset_id, depth) AS (
          SELECT a.id, 1 FROM content_jobs j JOIN assets a ON a.source_job_id = j.id
-         WHERE j.company_id = $1 AND j.input_asset_ids @> ARRAY[$2::uuid]
+         WHERE j.company_id = $1 AND j.input_asset_ids <> '{}' AND j.input_asset_ids @> ARRAY[$2::uuid]
          UNION
          SELECT a.id, d.depth + 1 FROM down d
-         JOIN content_jobs j ON j.company_id = $1 AND j.input_asset_ids @> ARRAY[d.asset_id]
+         JOIN content_jobs j ON j.company_id = $1 AND j.input_asset_ids <> '{}' AND j.input_asset_ids @> ARRAY[d.asset_id]
          JOIN assets a ON a.source_job_id = j.id
          WHERE d.depth < $3
        )

@@ -1,7 +1,7 @@
 import type { JobStatus, LiveEventType } from '@kiln/shared';
-import pg from 'pg';
 import { retryDelayMs } from './backoff.js';
 import { CHANNELS, JOB_COLUMNS, type JobRow, type Queryable } from './job-row.js';
+import { prepared } from '../../db/prepared.js';
 
 /**
  * The job lifecycle, in one place: which status may follow which, what a failure, a lost worker,
@@ -47,9 +47,11 @@ export async function appendJobEvent(
   e: { companyId: string; jobId: string; type: LiveEventType; payload: Record<string, unknown> & { status: JobStatus } },
 ): Promise<string> {
   const { rows } = await q.query<{ id: string }>(
-    `WITH ${eventsCte(`SELECT $1::uuid, $2::uuid, $3, $4::jsonb || jsonb_build_object('jobId', $2::uuid)`)}
-     SELECT ev.id::text AS id, ${NOTIFY_EVENT} FROM ev`,
-    [e.companyId, e.jobId, e.type, JSON.stringify(e.payload)],
+    prepared(
+      `WITH ${eventsCte(`SELECT $1::uuid, $2::uuid, $3, $4::jsonb || jsonb_build_object('jobId', $2::uuid)`)}
+       SELECT ev.id::text AS id, ${NOTIFY_EVENT} FROM ev`,
+      [e.companyId, e.jobId, e.type, JSON.stringify(e.payload)],
+    ),
   );
   return rows[0]!.id;
 }
@@ -71,6 +73,11 @@ export interface NewJob {
   requestedBy: string | null;
   inputAssetIds: string[];
   outputName: string | null;
+  /**
+   * Count the company's queued jobs against max_queued_jobs in the insert (default). Callers far
+   * from the cap may skip that read of the queue (see queue-cap-check.ts).
+   */
+  countQueue?: boolean;
 }
 
 export type InsertOutcome =
@@ -78,6 +85,23 @@ export type InsertOutcome =
   | { outcome: 'existing'; job: JobRow }
   | { outcome: 'queue_full'; maxQueued: number }
   | { outcome: 'no_company' };
+
+const INSERT_JOB_SQL = `WITH j AS (
+       INSERT INTO content_jobs (company_id, kind, input, priority, timeout_ms, max_attempts, source_task_id,
+                                 idempotency_key, request_hash, webhook_url, requested_by, input_asset_ids, output_name)
+       SELECT c.id, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid[], $13
+       FROM companies c
+       WHERE c.id = $1
+         AND (NOT $14::boolean
+              OR (SELECT count(*) FROM (SELECT 1 FROM content_jobs q WHERE q.company_id = c.id AND q.status = 'queued'
+                                        LIMIT c.max_queued_jobs) n) < c.max_queued_jobs)
+       ON CONFLICT (company_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING *
+     ), ${eventsCte(`SELECT j.company_id, j.id, 'content_job.queued',
+              jsonb_build_object('jobId', j.id, 'status', j.status, 'kind', j.kind, 'sourceTaskId', j.source_task_id)
+       FROM j`)}
+     SELECT ${JOB_COLUMNS}, ${NOTIFY_EVENT}, pg_notify('${CHANNELS.queue}', '')
+     FROM j JOIN ev ON ev.job_id = j.id`;
 
 /**
  * Inserts a queued job, its `content_job.queued` event and both NOTIFYs (events, and the queue
@@ -87,26 +111,11 @@ export type InsertOutcome =
  */
 export async function insertQueuedJob(q: Queryable, job: NewJob): Promise<InsertOutcome> {
   const { rows } = await q.query<JobRow>(
-    `WITH j AS (
-       INSERT INTO content_jobs (company_id, kind, input, priority, timeout_ms, max_attempts, source_task_id,
-                                 idempotency_key, request_hash, webhook_url, requested_by, input_asset_ids, output_name)
-       SELECT c.id, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid[], $13
-       FROM companies c
-       WHERE c.id = $1
-         AND (SELECT count(*) FROM (SELECT 1 FROM content_jobs q WHERE q.company_id = c.id AND q.status = 'queued'
-                                    LIMIT c.max_queued_jobs) n) < c.max_queued_jobs
-       ON CONFLICT (company_id, idempotency_key) DO NOTHING
-       RETURNING *
-     ), ${eventsCte(`SELECT j.company_id, j.id, 'content_job.queued',
-              jsonb_build_object('jobId', j.id, 'status', j.status, 'kind', j.kind, 'sourceTaskId', j.source_task_id)
-       FROM j`)}
-     SELECT ${JOB_COLUMNS}, ${NOTIFY_EVENT}, pg_notify('${CHANNELS.queue}', '')
-     FROM j JOIN ev ON ev.job_id = j.id`,
-    [
+    prepared(INSERT_JOB_SQL, [
       job.companyId, job.kind, JSON.stringify(job.input), job.priority, job.timeoutMs, job.maxAttempts,
       job.sourceTaskId, job.idempotencyKey, job.requestHash, job.webhookUrl, job.requestedBy,
-      job.inputAssetIds, job.outputName,
-    ],
+      job.inputAssetIds, job.outputName, job.countQueue ?? true,
+    ]),
   );
   if (rows[0]) return { outcome: 'created', job: stripNotify(rows[0]) };
   if (job.idempotencyKey !== null) {
@@ -128,81 +137,25 @@ function stripNotify<T extends object>(row: T): T {
 // ---------------------------------------------------------------------------------------------
 // queued → running: the claim
 
-/** Serialises claims so each company's running count is exact while slots are handed out. */
-const CLAIM_LOCK_KEY = 7_412_002;
-
 export interface TransactionRunner {
   /** Runs `fn` inside BEGIN/COMMIT on one connection. */
   inTransaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
 }
 
 /**
- * A value written into SQL text as a literal. The claim and the completion are sent as one
- * simple-protocol query of several statements — one round trip and one implicit transaction, each
- * statement with a fresh snapshot — and that protocol takes no bind parameters.
+ * Claims up to `limit` queued jobs of the given kinds whose run_at has come, best priority first,
+ * never taking a company past its max_concurrent_jobs (companies already at it are skipped before
+ * candidates are picked, so they cannot starve the others), each with its `content_job.running`
+ * event and NOTIFY — one statement, one round trip. The statement is the PL/pgSQL function
+ * `kiln_claim_jobs` (migration 0008): it takes the claim lock and only then reads the queue with a
+ * fresh snapshot, and it keeps its plan for the session.
  */
-function literal(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
-    return String(v);
-  }
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'string') return pg.escapeLiteral(v);
-  return pg.escapeLiteral(JSON.stringify(v));
-}
-const textArray = (xs: string[]) => `ARRAY[${xs.map(literal).join(',')}]::text[]`;
-
-/** Where several statements were sent as one query, node-postgres answers with one result each. */
-const lastResult = <R>(res: unknown): { rows: R[] } => (Array.isArray(res) ? res[res.length - 1] : res) as { rows: R[] };
-
-/**
- * The claim statement: up to `limit` queued jobs of the given kinds whose run_at has come, best
- * priority first, never taking a company past its max_concurrent_jobs (companies already at it
- * are skipped before candidates are picked, so they cannot starve the others), each with its
- * `content_job.running` event. Must run after the claim lock was taken, in a later statement.
- */
-function claimStatement(workerId: string, limit: number, kinds: string[]): string {
-  return `WITH busy AS (
-      SELECT company_id, count(*)::int AS n FROM content_jobs WHERE status = 'running' GROUP BY company_id
-    ), full_companies AS (
-      SELECT b.company_id FROM busy b JOIN companies c ON c.id = b.company_id WHERE b.n >= c.max_concurrent_jobs
-    ), candidates AS (
-      SELECT j.id, j.company_id, j.priority, j.run_at FROM content_jobs j
-      WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY(${textArray(kinds)})
-        AND j.company_id NOT IN (SELECT company_id FROM full_companies)
-      ORDER BY j.priority DESC, j.run_at, j.id
-      LIMIT ${literal(limit * 8)}
-      FOR UPDATE SKIP LOCKED
-    ), ranked AS (
-      SELECT c.id, c.priority, c.run_at,
-             row_number() OVER (PARTITION BY c.company_id ORDER BY c.priority DESC, c.run_at, c.id) AS rank,
-             co.max_concurrent_jobs - coalesce(b.n, 0) AS free
-      FROM candidates c JOIN companies co ON co.id = c.company_id LEFT JOIN busy b ON b.company_id = c.company_id
-    ), chosen AS (
-      SELECT id FROM ranked WHERE rank <= free ORDER BY priority DESC, run_at, id LIMIT ${literal(limit)}
-    ), u AS (
-      UPDATE content_jobs j
-      SET status = 'running', locked_by = ${literal(workerId)}, heartbeat_at = now(), attempt = j.attempt + 1,
-          started_at = coalesce(j.started_at, now()), progress = 0, stage = NULL, updated_at = now()
-      FROM chosen WHERE j.id = chosen.id
-      RETURNING ${JOB_COLUMNS}
-    ), ${eventsCte(`SELECT u."companyId", u.id, 'content_job.running',
-             jsonb_build_object('jobId', u.id, 'status', u.status, 'attempt', u.attempt, 'progress', 0)
-      FROM u`)}
-    SELECT u.*, ${NOTIFY_EVENT} AS notified
-    FROM u JOIN ev ON ev.job_id = u.id
-    ORDER BY u.priority DESC, u."runAt", u.id`;
-}
-
-const claimSql = (workerId: string, limit: number, kinds: string[]) =>
-  `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}); ${claimStatement(workerId, limit, kinds)}`;
-
-/** Claims jobs (see claimStatement) in one round trip. */
 export async function claimQueuedJobs(q: Queryable, workerId: string, limit: number, kinds: string[]): Promise<JobRow[]> {
   if (limit <= 0 || kinds.length === 0) return [];
-  const res = await q.query(claimSql(workerId, limit, kinds));
-  return lastResult<JobRow>(res).rows.map(stripNotify);
+  const { rows } = await q.query<JobRow>(
+    prepared(`SELECT ${JOB_COLUMNS} FROM kiln_claim_jobs($1, $2, $3::text[]) j ORDER BY j.priority DESC, j.run_at, j.id`, [workerId, limit, kinds]),
+  );
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,69 +186,76 @@ export interface Completion {
  * NOTIFYs — all guarded by `status = 'running' AND locked_by = worker`, so a job that was reaped or
  * canceled meanwhile gets neither assets nor `done`.
  */
-function completionStatement(c: Completion): string {
+const COMPLETION_SQL = `WITH u AS (
+    UPDATE content_jobs j
+    SET status = 'done', progress = 1, stage = 'done', error_code = NULL, error_message = NULL,
+        warnings = $3::jsonb, finished_at = now(), updated_at = now()
+    WHERE j.id = $1 AND j.status = 'running' AND j.locked_by = $2
+    RETURNING ${JOB_COLUMNS}
+  ), x AS (
+    SELECT * FROM jsonb_to_recordset($4::jsonb)
+      AS x(ord int, provider text, namespace text, object_key text, content_type text, byte_size bigint, sha256 text,
+           original_filename text, role text, metadata jsonb)
+  ), a AS (
+    INSERT INTO assets (company_id, provider, namespace, object_key, content_type, byte_size, sha256,
+                        original_filename, source_task_id, source_job_id, role, metadata)
+    SELECT u."companyId", x.provider, x.namespace, x.object_key, x.content_type, x.byte_size, x.sha256,
+           x.original_filename, u."sourceTaskId", u.id, x.role, x.metadata
+    FROM u, x
+    RETURNING id, object_key, role, content_type, byte_size
+  ), numbered AS (
+    SELECT a.*, x.ord FROM a JOIN x ON x.object_key = a.object_key
+  ), ev AS (
+    INSERT INTO content_job_events (company_id, job_id, type, payload)
+    SELECT company_id, job_id, type, payload FROM (
+      SELECT u."companyId" AS company_id, u.id AS job_id, 'asset.created' AS type,
+             jsonb_build_object('jobId', u.id, 'status', 'running', 'assetId', n.id, 'role', n.role,
+                                'contentType', n.content_type, 'byteSize', n.byte_size) AS payload, n.ord AS ord
+      FROM u, numbered n
+      UNION ALL
+      SELECT u."companyId", u.id, 'content_job.done',
+             jsonb_build_object('jobId', u.id, 'status', u.status, 'progress', 1, 'stage', 'done', 'attempt', u.attempt,
+                                'assetIds', (SELECT coalesce(jsonb_agg(n.id ORDER BY n.ord), '[]'::jsonb) FROM numbered n)),
+             2147483647
+      FROM u
+    ) e ORDER BY ord
+    RETURNING id, company_id, job_id, type
+  ), webhook AS (
+    INSERT INTO webhook_deliveries (company_id, job_id, event_id, url)
+    SELECT u."companyId", u.id, ev.id, u."webhookUrl" FROM u JOIN ev ON ev.job_id = u.id AND ev.type = 'content_job.done'
+    WHERE u."webhookUrl" IS NOT NULL
+  )
+  SELECT ev.type, ${NOTIFY_EVENT} AS notified FROM ev`;
+
+/**
+ * Records a finished render in one statement: the asset rows, an `asset.created` event for each
+ * (in output order) and then `content_job.done` with their ids, the webhook outbox row and the
+ * NOTIFYs — all guarded by `status = 'running' AND locked_by = worker`, so a job that was reaped or
+ * canceled meanwhile gets neither assets nor `done`.
+ */
+function completionQuery(c: Completion) {
   const outputs = c.outputs.map((o, i) => ({
     ord: i, provider: o.provider, namespace: o.namespace, object_key: o.objectKey, content_type: o.contentType,
     byte_size: o.byteSize, sha256: o.sha256, original_filename: o.filename, role: o.role, metadata: o.metadata ?? {},
   }));
-  return `WITH u AS (
-      UPDATE content_jobs j
-      SET status = 'done', progress = 1, stage = 'done', error_code = NULL, error_message = NULL,
-          warnings = ${literal(c.warnings)}::jsonb, finished_at = now(), updated_at = now()
-      WHERE j.id = ${literal(c.jobId)} AND j.status = 'running' AND j.locked_by = ${literal(c.workerId)}
-      RETURNING ${JOB_COLUMNS}
-    ), x AS (
-      SELECT * FROM jsonb_to_recordset(${literal(outputs)}::jsonb)
-        AS x(ord int, provider text, namespace text, object_key text, content_type text, byte_size bigint, sha256 text,
-             original_filename text, role text, metadata jsonb)
-    ), a AS (
-      INSERT INTO assets (company_id, provider, namespace, object_key, content_type, byte_size, sha256,
-                          original_filename, source_task_id, source_job_id, role, metadata)
-      SELECT u."companyId", x.provider, x.namespace, x.object_key, x.content_type, x.byte_size, x.sha256,
-             x.original_filename, u."sourceTaskId", u.id, x.role, x.metadata
-      FROM u, x
-      RETURNING id, object_key, role, content_type, byte_size
-    ), numbered AS (
-      SELECT a.*, x.ord FROM a JOIN x ON x.object_key = a.object_key
-    ), ev AS (
-      INSERT INTO content_job_events (company_id, job_id, type, payload)
-      SELECT company_id, job_id, type, payload FROM (
-        SELECT u."companyId" AS company_id, u.id AS job_id, 'asset.created' AS type,
-               jsonb_build_object('jobId', u.id, 'status', 'running', 'assetId', n.id, 'role', n.role,
-                                  'contentType', n.content_type, 'byteSize', n.byte_size) AS payload, n.ord AS ord
-        FROM u, numbered n
-        UNION ALL
-        SELECT u."companyId", u.id, 'content_job.done',
-               jsonb_build_object('jobId', u.id, 'status', u.status, 'progress', 1, 'stage', 'done', 'attempt', u.attempt,
-                                  'assetIds', (SELECT coalesce(jsonb_agg(n.id ORDER BY n.ord), '[]'::jsonb) FROM numbered n)),
-               2147483647
-        FROM u
-      ) e ORDER BY ord
-      RETURNING id, company_id, job_id, type
-    ), webhook AS (
-      INSERT INTO webhook_deliveries (company_id, job_id, event_id, url)
-      SELECT u."companyId", u.id, ev.id, u."webhookUrl" FROM u JOIN ev ON ev.job_id = u.id AND ev.type = 'content_job.done'
-      WHERE u."webhookUrl" IS NOT NULL
-    )
-    SELECT ev.type, ${NOTIFY_EVENT} AS notified FROM ev`;
+  return prepared(COMPLETION_SQL, [c.jobId, c.workerId, JSON.stringify(c.warnings), JSON.stringify(outputs)]);
 }
 
 /**
- * Completes a job (see completionStatement) and, in the same transaction and round trip, claims
- * up to `next.limit` jobs to take its place: one commit per job instead of two. `done` is false
- * when the job was no longer this worker's.
+ * Completes a job (see completionQuery) and then, when asked, claims up to `next.limit` jobs to
+ * take its place straight away, so a busy slot does not wait for the claim loop's next round.
+ * `done` is false when the job was no longer this worker's (then nothing is claimed).
  */
 export async function completeJob(
   q: Queryable,
   c: Completion,
   next: { limit: number; kinds: string[] } | null,
 ): Promise<{ done: boolean; claimed: JobRow[] }> {
-  const claiming = next !== null && next.limit > 0 && next.kinds.length > 0;
-  const sql = claiming ? `${completionStatement(c)}; ${claimSql(c.workerId, next.limit, next.kinds)}` : completionStatement(c);
-  const res = await q.query(sql);
-  const results = (Array.isArray(res) ? res : [res]) as { rows: Record<string, unknown>[] }[];
-  const done = results[0]!.rows.some((r) => r.type === 'content_job.done');
-  const claimed = claiming ? (results[results.length - 1]!.rows as unknown as JobRow[]).map(stripNotify) : [];
+  const { rows } = await q.query<{ type: string }>(completionQuery(c));
+  const done = rows.some((r) => r.type === 'content_job.done');
+  // A claim that fails here is no loss: the claim loop's next round takes the jobs (and the
+  // heartbeat releases any this worker claimed without hearing so).
+  const claimed = done && next ? await claimQueuedJobs(q, c.workerId, next.limit, next.kinds).catch(() => []) : [];
   return { done, claimed };
 }
 
@@ -373,7 +333,8 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
   const guard = t.lockedBy !== undefined ? ` AND j.locked_by = ${param(t.lockedBy)}` : '';
 
   const { rows } = await q.query<JobRow & { eventId: string }>(
-    `WITH u AS (
+    prepared(
+      `WITH u AS (
        UPDATE content_jobs j SET ${sets.join(', ')}
        WHERE j.id = $1 AND j.status = $2${guard}
        RETURNING ${JOB_COLUMNS}
@@ -388,7 +349,8 @@ export async function transitionJob(q: Queryable, t: Transition): Promise<Transi
      )
      SELECT u.*, ev.id::text AS "eventId", ${NOTIFY_EVENT} AS notified
      FROM u JOIN ev ON ev.job_id = u.id`,
-    values,
+      values,
+    ),
   );
   const row = rows[0];
   if (!row) return null;

@@ -3,6 +3,8 @@ import type { JobStatus } from '@kiln/shared';
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export interface Queryable {
   query<R extends Record<string, any> = any>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  /** A named (prepared) statement, see db/prepared.ts. */
+  query<R extends Record<string, any> = any>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
 export interface JobRow {
