@@ -19,6 +19,7 @@ import { webhookSubmitGuard } from './services/webhooks/outbound-guard.js';
 import type { WebhookDispatchSettings } from './services/webhooks/webhook-dispatcher.js';
 import { createKilnMetrics, type KilnMetrics } from './services/metrics/kiln-metrics.js';
 import { startMetricsServer } from './http/metrics-server.js';
+import { createQueueCapCheck } from './services/jobs/queue-cap-check.js';
 import { providerRenderers, type ProviderKindsOptions } from './providers/provider-kinds.js';
 
 export interface KilnRuntime {
@@ -141,7 +142,10 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
     for (const m of rendererModules) extra.push(...((await import(m)) as { renderers: Renderer[] }).renderers);
     // The AI kinds exist only when a provider serves them (KILN_PROVIDERS).
     const renderers = createRendererRegistry([...builtInRenderers(), ...extra, ...providerRenderers(config.providers, options.providers)]);
-    const companies = companyService(database.pool);
+    // One view of each company's queue length per process, shared by the job service (which
+    // consults it before counting) and the company service (a changed cap is forgotten at once).
+    const queueCap = createQueueCapCheck({ pool: database.pool });
+    const companies = companyService(database.pool, { onChanged: (id) => queueCap.forget(id) });
     const keys = apiKeyService(database.pool);
     const metrics = createKilnMetrics({ pool: database.pool, kinds: [...renderers.keys()] });
 
@@ -209,6 +213,7 @@ export async function startKiln(config: Config, options: StartOptions = {}): Pro
           baseUrl: config.publicUrl,
           webhookGuard: webhookSubmitGuard(config, options.webhooks),
           counters: metrics,
+          queueCap,
         }),
         companies,
         keys,

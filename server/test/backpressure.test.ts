@@ -194,6 +194,35 @@ describe('queue cap (max_queued_jobs) and API key last use', () => {
     expect(await countJobs(c.id)).toBe(2);
   });
 
+  it('far from the cap inserts skip counting the queue, yet a sequence of submits stops exactly at the cap', async () => {
+    // 1,000 with a headroom of 100: the first 900 or so go in on the process's known count, the
+    // last ones count the queue in their own statement.
+    const c = await company({ name: 'Thousand', maxQueuedJobs: 1000 });
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 1010; i++) {
+      const res = await kiln.api('POST', `/api/companies/${c.id}/content-jobs`, jobBody(), as(c.key));
+      if (res.status === 202) accepted++;
+      else {
+        expectRetryLater(res, 'queue_full');
+        refused++;
+      }
+    }
+    expect({ accepted, refused }).toEqual({ accepted: 1000, refused: 10 });
+    expect(await countJobs(c.id, `status = 'queued'`)).toBe(1000);
+  });
+
+  it('a cap lowered by PATCH holds for the very next submit, however far the queue was from the old cap', async () => {
+    const c = await company({ name: 'Lowered', maxQueuedJobs: 10_000 });
+    const submit = () => kiln.api('POST', `/api/companies/${c.id}/content-jobs`, jobBody(), as(c.key));
+    for (let i = 0; i < 3; i++) expect((await submit()).status).toBe(202);
+    // Let the process learn the company's queue (read after an insert, off the request path).
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await kiln.api('PATCH', `/api/companies/${c.id}`, { maxQueuedJobs: 3 }, as(adminKey))).status).toBe(200);
+    expectRetryLater(await submit(), 'queue_full');
+    expect(await countJobs(c.id)).toBe(3);
+  });
+
   it('writes an API key’s last_used_at at most once a minute', async () => {
     const { id, key } = await apiKeyService(kiln.database.pool).create({ companyId: other.id, name: 'watched' });
     const lastUsed = async () =>

@@ -17,7 +17,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toView = (r: CompanyRow): CompanyView => ({ ...r, createdAt: r.createdAt.toISOString() });
 
-export function companyService(pool: Queryable) {
+/** `onChanged`: a company's settings changed (the job service's cached view of its queue cap forgets it). */
+export function companyService(pool: Queryable, hooks: { onChanged?: (companyId: string) => void } = {}) {
   return {
     async list(): Promise<CompanyView[]> {
       const { rows } = await pool.query<CompanyRow>(`SELECT ${COLUMNS} FROM companies ORDER BY created_at, id`);
@@ -68,6 +69,7 @@ export function companyService(pool: Queryable) {
         [companyId, input.name ?? null, input.maxConcurrentJobs ?? null, input.maxQueuedJobs ?? null],
       );
       if (!rows[0]) throw KilnError.of('company_not_found');
+      hooks.onChanged?.(companyId);
       return toView(rows[0]);
     },
     /** The company, or 404 `company_not_found` (also for ids that are not UUIDs). */

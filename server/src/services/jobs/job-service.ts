@@ -19,6 +19,7 @@ import { findJob, flagCancelRequested, listJobs, requestHash } from './job-store
 import { assertWebhookUrlAllowed, type OutboundGuard } from '../webhooks/outbound-guard.js';
 import { queueEstimator, type QueueEstimate } from './queue-estimates.js';
 import type { JobCounters } from '../metrics/kiln-metrics.js';
+import type { QueueCapCheck } from './queue-cap-check.js';
 
 export interface JobServiceDeps {
   pool: Queryable;
@@ -31,6 +32,8 @@ export interface JobServiceDeps {
   webhookGuard?: OutboundGuard | null;
   /** Counts jobs created and queued jobs canceled in this process (`/metrics`). */
   counters?: JobCounters;
+  /** Whether an insert must count the company's queue (absent: always). */
+  queueCap?: QueueCapCheck;
 }
 
 export interface CreateJobOutcome {
@@ -129,7 +132,9 @@ export function jobService(deps: JobServiceDeps) {
         requestedBy: options.requestedBy ?? null,
         inputAssetIds,
         outputName: body.outputName ?? null,
+        countQueue: deps.queueCap?.mustCount(companyId) ?? true,
       });
+      deps.queueCap?.afterInsert(companyId, inserted.outcome === 'created');
       if (inserted.outcome === 'no_company') throw KilnError.of('company_not_found');
       if (inserted.outcome === 'queue_full') {
         throw retryLater('queue_full', 5, `This company already has ${inserted.maxQueued} queued jobs, its limit; retry when some have run.`, {
