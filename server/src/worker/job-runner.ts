@@ -1,3 +1,4 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -80,10 +81,25 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
   const progress = createProgressWriter(deps, job);
   const names = outputNamer(job.outputName);
   let tmpDir: string | null = null;
+  // The job's scratch folder, made when first asked for: a render process always gets one, a kind
+  // that runs in the worker (a remote call, usually) rarely needs it, and two file-system
+  // round trips per job were most of a short job's time in the worker.
+  const scratch = () => {
+    if (tmpDir === null) {
+      mkdirSync(deps.tmpRoot, { recursive: true });
+      tmpDir = mkdtempSync(path.join(deps.tmpRoot, `job-${job.id}-`));
+    }
+    return tmpDir;
+  };
+  const scratchAsync = async () => {
+    if (tmpDir === null) {
+      await mkdir(deps.tmpRoot, { recursive: true });
+      tmpDir = await mkdtemp(path.join(deps.tmpRoot, `job-${job.id}-`));
+    }
+    return tmpDir;
+  };
 
   try {
-    await mkdir(deps.tmpRoot, { recursive: true });
-    tmpDir = await mkdtemp(path.join(deps.tmpRoot, `job-${job.id}-`));
     const renderer = deps.renderers.get(job.kind);
     const hooksOf = (): RenderHooks => ({
       signal,
@@ -112,10 +128,10 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
       checkpoint: (state) => progress.checkpoint(state),
       resume: job.checkpoint ?? undefined,
     });
-    const renderOnce = () =>
+    const renderOnce = async () =>
       renderer?.runsIn === 'worker'
-        ? runInThisProcess(renderer, job, tmpDir!, hooksOf())
-        : deps.renderPool.run(job.kind, job.input, tmpDir!, hooksOf());
+        ? runInThisProcess(renderer, job, scratch, hooksOf())
+        : deps.renderPool.run(job.kind, job.input, await scratchAsync(), hooksOf());
 
     let result;
     try {
@@ -134,7 +150,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
     let metadata = result?.metadata ?? {};
     if (renderer?.runsIn === 'worker' && renderer.previewOutputs) {
       // Bytes the worker did not make are decoded in a render process, never here.
-      const p = { renderPool: deps.renderPool, storage: deps.storage, companyId: job.companyId, tmpDir, hooks: hooksOf(), outputs, stored, metadata };
+      const p = { renderPool: deps.renderPool, storage: deps.storage, companyId: job.companyId, tmpDir: await scratchAsync(), hooks: hooksOf(), outputs, stored, metadata };
       metadata = await previewStoredOutputs(p);
       if (signal.aborted) throw signal.reason;
       stored = await Promise.all(outputs.map((o) => o.stored));
@@ -178,10 +194,12 @@ export function outputNamer(outputName: string | null) {
  * A kind that runs in the worker (it only waits on the network, or does nothing heavy): the same
  * hooks as a render process gets, without the process hop. Its errors are the renderer's own.
  */
-async function runInThisProcess(renderer: Renderer, job: JobRow, tmpDir: string, hooks: RenderHooks): Promise<RenderResult | null> {
+async function runInThisProcess(renderer: Renderer, job: JobRow, scratch: () => string, hooks: RenderHooks): Promise<RenderResult | null> {
   const result = await renderer.render(parseRenderInput(renderer, job.input), {
     signal: hooks.signal,
-    tmpDir,
+    get tmpDir() {
+      return scratch();
+    },
     progress: hooks.progress,
     log: hooks.log,
     warn: hooks.warn,
