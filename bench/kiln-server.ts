@@ -13,15 +13,16 @@ export interface BenchServer {
 /**
  * A throwaway `kiln serve` child process (embedded PostgreSQL, temp data dir), so the load
  * generator and the server don't share an event loop. Resolves once it prints its URL.
+ * `nodeArgs` go to that node (e.g. `--cpu-prof --cpu-prof-dir DIR` to profile the server).
  */
-export async function startBenchServer(env: Record<string, string> = {}, args: string[] = []): Promise<BenchServer> {
+export async function startBenchServer(env: Record<string, string> = {}, args: string[] = [], nodeArgs: string[] = []): Promise<BenchServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'kiln-bench-'));
   const bin = fileURLToPath(new URL('../server/bin/kiln.mjs', import.meta.url));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, KILN_DATA_DIR: dataDir, KILN_PORT: '0', KILN_LOG_LEVEL: 'warn' };
   // An embedded PostgreSQL of its own unless the caller names one.
   delete childEnv.DATABASE_URL;
   Object.assign(childEnv, env);
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   const { url, companyId } = await new Promise<{ url: string; companyId: string }>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
