@@ -15,7 +15,7 @@ export const TEST_RENDERER_MODULES = [
 ];
 
 export interface ClusterOptions {
-  /** Short label for the run directory (`/tmp/kiln-chaos-<label>-…`). */
+  /** Short label for the run directory (`/tmp/kiln-chaos-<pid>-<label>-…`). */
   label: string;
   /** Env common to every process (over the defaults below). */
   env?: Record<string, string>;
@@ -54,12 +54,13 @@ function installExitHook() {
 }
 
 /**
- * Every process any harness run on this machine left running: a Kiln process (KILN_CHAOS_RUN in
- * its environment) or anything below one (TMPDIR under a `/tmp/kiln-chaos-*` run directory).
- * What `ps` after the run should show: nothing.
+ * Every process this process's harness runs left running: a Kiln process (KILN_CHAOS_RUN in its
+ * environment) or anything below one (TMPDIR under one of our `/tmp/kiln-chaos-<pid>-*` run
+ * directories). What `ps` after the run should show: nothing. Scoped by our pid because test
+ * files run in parallel: the topology test's live cluster is not this run's leftover.
  */
 export function allHarnessLeftovers(): TrackedProc[] {
-  return taggedProcesses('chaos-', '/tmp/kiln-chaos-');
+  return taggedProcesses(`chaos-${process.pid}-`, `/tmp/kiln-chaos-${process.pid}-`);
 }
 
 function freePort(taken: Set<number>): Promise<number> {
@@ -80,7 +81,7 @@ function freePort(taken: Set<number>): Promise<number> {
  * that leaves no process behind whatever happened (and says so if it had to kill stragglers).
  */
 export class KilnCluster {
-  readonly tag = `chaos-${randomBytes(5).toString('hex')}`;
+  readonly tag = `chaos-${process.pid}-${randomBytes(5).toString('hex')}`;
   readonly runDir: string;
   readonly logDir: string;
   /** The data directory shared by the processes (storage under `storage/`, scratch under `tmp/`). */
@@ -98,7 +99,7 @@ export class KilnCluster {
   private cleaned = false;
 
   private constructor(readonly options: ClusterOptions) {
-    this.runDir = mkdtempSync(path.join('/tmp', `kiln-chaos-${options.label}-`));
+    this.runDir = mkdtempSync(path.join('/tmp', `kiln-chaos-${process.pid}-${options.label}-`));
     // As root PostgreSQL runs as `postgres`, which must be able to pass through the run directory.
     chmodSync(this.runDir, 0o755);
     this.logDir = path.join(this.runDir, 'logs');
