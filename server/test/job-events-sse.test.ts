@@ -119,11 +119,15 @@ describe('GET /api/companies/:companyId/events', () => {
 
     // Resume from the middle replays only what came after.
     // (Events come in commit order, which ids alone do not give: compare positions in the stream.)
+    // The two jobs run side by side, so either may end first: resume after the first `done`
+    // and expect the other's.
     const ids = sse.messages.filter((m) => m.id).map((m) => m.id!);
-    const midpoint = sse.messages.find((m) => m.event === 'content_job.done' && m.data.jobId === a)!.id!;
+    const firstDone = sse.messages.find((m) => m.event === 'content_job.done')!;
+    const midpoint = firstDone.id!;
+    const other = firstDone.data.jobId === a ? b : a;
     sse.close();
     const resumed = await connectSse(`${kiln.url}/api/companies/${kiln.companyId}/events`, { 'last-event-id': midpoint });
-    await resumed.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === b, 60_000);
+    await resumed.waitFor((m) => m.event === 'content_job.done' && m.data.jobId === other, 60_000);
     const after = ids.slice(ids.indexOf(midpoint) + 1);
     expect(resumed.messages.filter((m) => m.id).map((m) => m.id).slice(0, after.length)).toEqual(after);
     expect(resumed.messages.some((m) => m.id && ids.slice(0, ids.indexOf(midpoint) + 1).includes(m.id))).toBe(false);
