@@ -44,7 +44,7 @@ async function main() {
   const jobsUrl = `${url}/api/companies/${companyId}/content-jobs`;
   const job = values.kind === 'noop' ? { kind: 'bench-noop', input: {} } : { kind: 'image', input: { svg: SVG, format: 'png' } };
   const body = JSON.stringify({ ...job, sourceTaskId: `bench-${Date.now()}` });
-  // Let render threads finish loading before measuring.
+  // Let render processes finish loading before measuring.
   await new Promise((r) => setTimeout(r, Number(process.env.BENCH_WARMUP_MS ?? 15000)));
 
   const acceptMs: number[] = [];

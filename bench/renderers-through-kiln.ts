@@ -1,6 +1,6 @@
 /**
  * What Kiln adds on top of a renderer (not a test): for each kind, the wall time of
- * submit → terminal event through a running Kiln (HTTP, queue, render thread, streamed storage,
+ * submit → terminal event through a running Kiln (HTTP, queue, render process, streamed storage,
  * asset rows, events) against calling the same renderer in this process with the same input.
  * Prints medians and the overhead ratio (target ≤ 1.2× for a 1200×630 card and a 3-page document;
  * ≤ 1.10× for video against ffmpeg is measured by bench/video-overhead.ts).
@@ -82,7 +82,7 @@ async function throughKiln(url: string, companyId: string, kind: string, input: 
 }
 
 const server = await startBenchServer({ KILN_WORKER_CONCURRENCY: '1' });
-await new Promise((r) => setTimeout(r, 8000)); // render threads load their renderers
+await new Promise((r) => setTimeout(r, 8000)); // render processes load their renderers
 console.log(`runs=${runs} (median; first run of each side is a discarded warm-up), worker concurrency 1`);
 console.log('kind       direct ms   through Kiln ms   ratio');
 for (const c of cases.filter((c) => only.includes(c.name))) {
