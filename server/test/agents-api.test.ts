@@ -41,6 +41,9 @@ describe('finding the API', () => {
     for (const kind of ['image', 'chart', 'document', 'speech', 'video']) expect(text).toContain(`"kind":"${kind}"`);
     expect(text).toContain('Prefer: wait=');
     expect(text).toContain('/api/companies/default/assets');
+    // How to embed an asset and break a page, the two things a laid-out document needs.
+    expect(text).toContain('![alt](asset:<id>)');
+    expect(text).toContain('\\pagebreak');
     // The examples in the guide are accepted as written.
     for (const line of text.split('\n').filter((l) => l.trim().startsWith('{"kind":"'))) {
       const body = JSON.parse(line.trim());

@@ -40,7 +40,8 @@ export const documentMeta: RendererMeta<DocumentInput> = {
   kind: 'document',
   description:
     'PDF (A4 or Letter, page numbers, title/author metadata, outline) or self-contained HTML from Markdown with ' +
-      'tables, code, quotes and images from your assets (![alt](asset:<id>)), with a PNG preview of the first page.',
+      'tables, code, quotes, images from your assets (![alt](asset:<id>)) and page breaks (\\pagebreak on a line of its own), ' +
+      'with a PNG preview of the first page.',
   inputSchema: documentInputSchema,
   example: EXAMPLE,
 };
