@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { startTestKiln, waitForJob, type TestKiln } from './support/test-kiln.js';
+import { startWorkerProcess } from './support/worker-process.js';
 import { startOpenAiTestServer, type OpenAiTestServer } from '../../test/harness/openai-test-server.js';
 
 /**
@@ -10,7 +10,6 @@ import { startOpenAiTestServer, type OpenAiTestServer } from '../../test/harness
  * from the checkpoint — the provider sees exactly one creation. The workers log at debug level
  * and their stdout and stderr are kept, to check the API key is in none of it.
  */
-const KILN_BIN = fileURLToPath(new URL('../bin/kiln.mjs', import.meta.url));
 const KEY = 'sk-resume-test-9f8e7d6c5b4a-SECRET';
 const POLLS = 40;
 
@@ -20,29 +19,7 @@ let providers: string;
 const children: ChildProcess[] = [];
 const output: string[] = [];
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [KILN_BIN, 'worker'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: api.databaseUrl,
-      KILN_DATA_DIR: api.dataDir,
-      KILN_WORKER_CONCURRENCY: '1',
-      KILN_LOG_LEVEL: 'debug',
-      KILN_PROVIDERS: providers,
-      KILN_TEST_VIDEO_KEY: KEY,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  child.stderr!.on('data', (d) => output.push(String(d)));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      output.push(String(d));
-      if (/kiln: worker \S+ running/.test(String(d))) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${output.join('')}`)));
-  });
-}
+const startWorker = () => startWorkerProcess(api, { KILN_LOG_LEVEL: 'debug', KILN_PROVIDERS: providers, KILN_TEST_VIDEO_KEY: KEY }, children, output);
 
 beforeAll(async () => {
   server = await startOpenAiTestServer({ apiKey: KEY, videoPolls: POLLS });
@@ -60,7 +37,7 @@ afterAll(async () => {
 
 describe('an ai-video job whose worker is SIGKILLed while it polls', () => {
   it('resumes the same remote job on the retried attempt: one creation, and the key in no log line', async () => {
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     const { body } = await api.api('POST', `/api/companies/${api.companyId}/content-jobs`, {
       kind: 'ai-video',
       input: { prompt: 'a lighthouse in a storm', seconds: 1, size: '160x90' },
@@ -72,7 +49,7 @@ describe('an ai-video job whose worker is SIGKILLed while it polls', () => {
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
 
-    await startWorkerProcess();
+    await startWorker();
     const job = await waitForJob(api, jobId, undefined, 60_000);
     expect(job.status, JSON.stringify(job.error)).toBe('done');
     expect(job.attempt).toBe(2);

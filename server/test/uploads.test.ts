@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { startTestKiln, waitForJob, type TestKiln } from './support/test-kiln.js';
 import { filesUnder } from './support/files-under.js';
+import { pngClaiming } from './support/hostile-bombs.js';
 import { probeMedia } from '../../packages/renderers/src/media/probe-media.js';
 
 /**
@@ -34,23 +34,6 @@ async function upload(body: BodyInit | Buffer, type: string | undefined, filenam
 }
 const storedFiles = async () => (await filesUnder(path.join(kiln.dataDir, 'storage'))).filter((f) => f.includes('/uploads/'));
 const uploadRows = async () => (await kiln.database.pool.query(`SELECT count(*)::int AS n FROM assets WHERE role = 'input'`)).rows[0].n as number;
-
-/** A PNG whose header claims `w`×`h` pixels, a few hundred bytes long (a decompression bomb's disguise). */
-function pngClaiming(w: number, h: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.alloc(16)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 describe('uploading files', () => {
   it('stores a PNG as an input asset with its size, usable as a card logo', async () => {

@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { z } from 'zod';
 import { defineRenderer, type Renderer } from '@kiln/renderers';
+import { sleep } from '../../server/test/support/test-renderers.js';
 
 /**
  * A renderer kind for the fault scenarios only (loaded with KILN_RENDERER_MODULES): like
@@ -18,15 +19,6 @@ export interface LedgerLine {
   at: number;
   what: 'start' | 'completed' | 'aborted';
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
 
 const probe = defineRenderer({
   kind: 'fault-probe',

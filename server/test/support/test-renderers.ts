@@ -8,7 +8,8 @@ import { defineRenderer, RenderError, throwIfAborted, type Renderer } from '@kil
  * they make a job slow, fail, oversized or stuck on purpose, which the real renderers can't be
  * asked to do on demand.
  */
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts (as a render must). */
+export const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {

@@ -20,10 +20,10 @@ import { applyStyles, parseSvgDocument, type SvgDocument, type SvgNode } from '.
 import { expansionStats, type ExpansionStats } from './svg-expansion.js';
 import { IDENTITY, multiply, parseLength, parseViewBox, scale, toUserUnits, viewBoxTransform } from './svg-geometry.js';
 import { createMeasure, type Measure } from './svg-measure.js';
-import { renderCost, type EmbeddedImage } from './svg-render-cost.js';
+import { renderCost, type EmbeddedImage, type RenderCost } from './svg-render-cost.js';
 
-/** What analysing an SVG found: its size, and every quantity a cap bounds. */
-export interface SvgAnalysis {
+/** What analysing an SVG found: its size, and every quantity a cap bounds (the render costs as counted per copy drawn). */
+export interface SvgAnalysis extends Omit<RenderCost, 'largestImage'> {
   /** The size resvg gives the document (width/height, else viewBox, else content), in px. */
   size: { width: number; height: number };
   /** The raster it is drawn onto: `size`, or scaled to the requested width (height keeps the ratio). */
@@ -31,17 +31,6 @@ export interface SvgAnalysis {
   /** Elements once every `<use>` is expanded. */
   elements: number;
   depth: number;
-  /** Element instances drawn (markers, patterns, clip paths and masks count per use). */
-  drawnElements: number;
-  filterWork: number;
-  layerPixels: number;
-  imagePixels: number;
-  textChars: number;
-  dashes: number;
-  gradientWork: number;
-  paintPixels: number;
-  useLookupSteps: number;
-  cssMatches: number;
 }
 
 export interface AnalyseSvgOptions {

@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KilnError } from '../../errors.js';
 import type { ByteRange, PutResult, StorageProvider } from './storage-provider.js';
+import { createByteMeter } from './byte-meter.js';
 
 const PARTIAL_DIR = '.partial';
 
@@ -33,21 +33,9 @@ export function createLocalDiskProvider(root: string): StorageProvider {
       const finalPath = resolveKey(key);
       await mkdir(partialDir, { recursive: true });
       const tmpPath = path.join(partialDir, randomUUID());
-      const hash = createHash('sha256');
-      let byteSize = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          byteSize += chunk.length;
-          if (byteSize > maxBytes) {
-            done(KilnError.of('asset_too_large', `The output passed the limit of ${maxBytes} bytes.`, { maxBytes }));
-            return;
-          }
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
+      const meter = createByteMeter(maxBytes);
       try {
-        await pipeline(body, meter, createWriteStream(tmpPath), signal ? { signal } : {});
+        await pipeline(body, meter.stream, createWriteStream(tmpPath), signal ? { signal } : {});
         const fh = await open(tmpPath, 'r');
         try {
           await fh.sync();
@@ -60,7 +48,7 @@ export function createLocalDiskProvider(root: string): StorageProvider {
         await rm(tmpPath, { force: true });
         throw err;
       }
-      return { byteSize, sha256: hash.digest('hex') };
+      return meter.result();
     },
 
     async get(key, range?: ByteRange): Promise<Readable> {
