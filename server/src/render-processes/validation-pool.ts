@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { AssetMetadata } from '@kiln/shared';
 import { INSPECT_UPLOAD_KIND, type InspectUploadInput } from '@kiln/renderers';
 import type { FromRenderProcess, SerializedRenderError } from './render-protocol.js';
-import { createProcessPool } from './process-pool.js';
+import { createProcessPool, type ProcessPool } from './process-pool.js';
 import { processCpuMs } from './process-cpu.js';
 import { RenderFailure, runInPool } from './render-pool.js';
 
@@ -49,15 +49,12 @@ export function createValidationPool(options: ValidationPoolOptions) {
   const pool = createProcessPool({ size: options.size, rendererModules: options.rendererModules ?? [], memoryLimitMb: options.memoryLimitMb });
   let nextReqId = 1;
 
-  async function acquireWithin(ms: number) {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-    const acquiring = pool.acquire();
-    const p = await Promise.race([acquiring, timedOut]);
-    clearTimeout(timer);
-    // A process that arrives after we gave up goes straight back.
-    if (!p) acquiring.then((late) => pool.release(late), () => undefined);
-    return p;
+  /** A checker within `ms`, or null when every one stayed busy that long. */
+  function acquireWithin(ms: number) {
+    return pool.acquire(AbortSignal.timeout(ms)).catch((err: unknown) => {
+      if ((err as Error)?.name === 'TimeoutError') return null;
+      throw err;
+    });
   }
 
   async function validate(kind: string, input: unknown): Promise<ValidationOutcome> {
@@ -133,10 +130,15 @@ export function createValidationPool(options: ValidationPoolOptions) {
   async function inspectUpload(
     input: Omit<InspectUploadInput, 'assetId'>,
     open: () => Promise<{ stream: Readable; byteSize: number }>,
-  ): Promise<{ ok: true; metadata: AssetMetadata } | { ok: false; error: SerializedRenderError }> {
+  ): Promise<{ ok: true; metadata: AssetMetadata } | { ok: false; error: SerializedRenderError } | { ok: false; busy: true }> {
+    // Waiting for a checker is not checking: a busy pool answers busy (503), and the inspection
+    // budget starts once a checker is ours.
     const scratch = await mkdtemp(path.join(tmpdir(), 'kiln-inspect-'));
     try {
-      const result = await runInPool(pool, INSPECT_UPLOAD_KIND, { ...input, assetId: 'upload' }, scratch, {
+      const proc = await acquireWithin(options.queueTimeoutMs);
+      if (!proc) return { ok: false, busy: true };
+      const handOver: ProcessPool = { ...pool, acquire: async () => proc };
+      const result = await runInPool(handOver, INSPECT_UPLOAD_KIND, { ...input, assetId: 'upload' }, scratch, {
         signal: AbortSignal.timeout(UPLOAD_INSPECTION_BUDGET_MS),
         progress: () => undefined,
         log: () => undefined,
@@ -157,7 +159,7 @@ export function createValidationPool(options: ValidationPoolOptions) {
           return refused(`The file could not be checked within ${UPLOAD_INSPECTION_BUDGET_MS / 1000} s; it is too complex.`) as { ok: false; error: SerializedRenderError };
         }
         if (err.error.code === 'render_crashed') {
-          return refused(`The file could not be checked: the checking process ${err.error.message.replace(/^The render process /, '')}`) as {
+          return refused(`The file could not be checked: ${err.error.message}`) as {
             ok: false;
             error: SerializedRenderError;
           };

@@ -321,8 +321,9 @@ export function kilnOperations(o: { renderers: Renderer<any>[]; keepAliveMs: num
         } as never,
       },
       responses: { 201: jsonResponse('Stored.', 'AssetView', { Location: header('The asset.') }) },
-      errors: scoped(['validation_failed', 'payload_too_large', 'unsupported_media_type']),
+      errors: scoped(['validation_failed', 'payload_too_large', 'unsupported_media_type', 'server_busy']),
       errorNotes: {
+        server_busy: 'Every file checker stayed busy for 30 s; nothing was kept. Retry after `Retry-After`.',
         unsupported_media_type: 'The type is not accepted, or the bytes are not what the Content-Type says (`details.declared`, `details.detected`).',
         payload_too_large: 'Larger than the limit for its type (`details.limit`); nothing was kept.',
         validation_failed: 'The file does not parse as its type, or an image is over the raster caps (`details`: path, limit, actual).',

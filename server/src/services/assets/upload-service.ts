@@ -1,7 +1,7 @@
 import { Transform, type Readable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { normalizeUploadType, UPLOAD_TYPES, type AssetView } from '@kiln/shared';
-import { KilnError } from '../../errors.js';
+import { KilnError, retryLater } from '../../errors.js';
 import type { Queryable } from '../jobs/job-row.js';
 import type { StorageService, StoredObject } from '../storage/storage-service.js';
 import type { ValidationPool } from '../../render-processes/validation-pool.js';
@@ -86,6 +86,7 @@ export function uploadService(deps: {
             stream: await deps.storage.read(companyId, stored.key),
             byteSize: stored.byteSize,
           }));
+          if ('busy' in inspected) throw retryLater('server_busy', 2, 'Every file checker is busy; retry shortly.');
           if (!inspected.ok) {
             throw KilnError.of('validation_failed', inspected.error.message, inspected.error.details ?? [{ path: ['body'], message: inspected.error.message }]);
           }
