@@ -15,6 +15,7 @@ import { describeProcs, waitUntilGone } from '../harness/process-tracker.js';
 import { S3Topology, type BucketFacts } from '../harness/s3-topology.js';
 import type { KilnProcess } from '../harness/kiln-process.js';
 import { readEventFacts, waitAllTerminal } from '../fault/fault-checks.js';
+import { videoScenes } from '../harness/video-scenes.js';
 
 /**
  * Many processes, one database, one bucket: 2 × `kiln serve --no-worker` and 2 × `kiln worker`
@@ -74,17 +75,6 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const SVG = (i: number) =>
   `<svg xmlns="http://www.w3.org/2000/svg" width="${200 + i}" height="120"><rect width="100%" height="100%" fill="#${((i + 1) * 0x2a5f13 % 0xffffff).toString(16).padStart(6, '0')}"/><text x="20" y="70" font-size="32" fill="#fff">topology ${i}</text></svg>`;
-
-const videoScene = (i: number) => ({
-  visual: {
-    type: 'svg',
-    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="720"><rect width="1280" height="720" fill="#${((i * 0x3a5f21 + 0x203040) % 0xffffff).toString(16).padStart(6, '0')}"/><text x="80" y="380" font-size="72" fill="#fff">Scene ${i + 1}</text></svg>`,
-  },
-  durationMs: 3000,
-  caption: `Scene ${i + 1}`,
-  transition: i % 2 ? 'fade' : 'cut',
-  transitionMs: 500,
-});
 
 interface DbEvent {
   id: string;
@@ -182,7 +172,7 @@ export async function runTopology(profile: TopologyProfile, log: (line: string) 
     // --- Phase 2: a worker SIGKILLed while ffmpeg encodes a video.
     for (let round = 0; round < profile.videoKills; round++) {
       log(`phase 2.${round + 1}: a ${profile.videoSeconds} s video, its worker SIGKILLed mid-encode`);
-      const scenes = Array.from({ length: Math.max(1, Math.round(profile.videoSeconds / 3)) }, (_, i) => videoScene(i + round));
+      const scenes = videoScenes(profile.videoSeconds, round);
       const id = await submit({ kind: 'video', input: { resolution: '720p', fps: 30, format: 'mp4', quality: 'draft', scenes }, sourceTaskId: 'topology-kill' });
       if (!id) continue;
       await streamOf.get(id)!.waitLive();

@@ -1,41 +1,27 @@
-import type { ZodType } from 'zod';
-import type { Renderer, RunsIn } from './contract.js';
+import type { Renderer } from './contract.js';
 
 /** What describes a kind — its name, words, input schema and example — and costs nothing to load. */
-export interface RendererMeta<Input> {
-  kind: string;
-  description: string;
-  inputSchema: ZodType<Input>;
-  /** A working input as a caller sends it (defaults may be left out). */
-  example: unknown;
-  runsIn?: RunsIn;
-  slots?: { group: string; size: number };
-}
+export type RendererMeta<Input> = Pick<Renderer<Input>, 'kind' | 'description' | 'inputSchema' | 'example'>;
 
 /**
  * A renderer whose implementation is imported the first time it is needed. The API process only
  * ever needs the meta (schemas for validation and the docs), and a render process only loads the
  * libraries of the kinds it actually renders: vega, satori, Chromium's driver and pdf-lib each
  * cost a second of start-up on a small machine, paid once per process for kinds that are used.
- * `checks`: the kind has submit-time checks (preflight or asset references), which then run in a
- * validation process; without, the API skips that hop.
+ * Submit-time checks (preflight, asset references) are forwarded to the implementation, so
+ * they load it too — in a validation process, never in the API.
  */
-export function lazyRenderer<Input>(meta: RendererMeta<Input>, load: () => Promise<Renderer<Input>>, options: { checks?: boolean } = {}): Renderer<Input> {
+export function lazyRenderer<Input>(meta: RendererMeta<Input>, load: () => Promise<Renderer<Input>>): Renderer<Input> {
   let loading: Promise<Renderer<Input>> | undefined;
   const impl = () => (loading ??= load());
-  const checks = options.checks
-    ? {
-        async assetRefs(input: Input) {
-          return (await (await impl()).assetRefs?.(input)) ?? [];
-        },
-        async preflight(input: Input) {
-          await (await impl()).preflight?.(input);
-        },
-      }
-    : {};
   return {
     ...meta,
-    ...checks,
+    async assetRefs(input: Input) {
+      return (await (await impl()).assetRefs?.(input)) ?? [];
+    },
+    async preflight(input: Input) {
+      await (await impl()).preflight?.(input);
+    },
     async render(input, ctx) {
       return (await impl()).render(input, ctx);
     },

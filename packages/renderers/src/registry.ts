@@ -12,12 +12,12 @@ import { documentMeta } from './document/document-meta.js';
  */
 export function builtInRenderers(): Renderer<any>[] {
   return [
-    lazyRenderer(imageMeta, async () => (await import('./image/image-renderer.js')).imageRenderer, { checks: true }),
-    lazyRenderer(speechMeta, async () => (await import('./speech/speech-renderer.js')).speechRenderer, { checks: true }),
-    lazyRenderer(videoMeta, async () => (await import('./video/video-renderer.js')).videoRenderer, { checks: true }),
-    lazyRenderer(chartMeta, async () => (await import('./chart/chart-renderer.js')).chartRenderer, { checks: true }),
+    lazyRenderer(imageMeta, async () => (await import('./image/image-renderer.js')).imageRenderer),
+    lazyRenderer(speechMeta, async () => (await import('./speech/speech-renderer.js')).speechRenderer),
+    lazyRenderer(videoMeta, async () => (await import('./video/video-renderer.js')).videoRenderer),
+    lazyRenderer(chartMeta, async () => (await import('./chart/chart-renderer.js')).chartRenderer),
     // The document renderer owns a lazily launched Chromium, so each registry gets its own.
-    lazyRenderer(documentMeta, async () => (await import('./document/document-renderer.js')).createDocumentRenderer(), { checks: true }),
+    lazyRenderer(documentMeta, async () => (await import('./document/document-renderer.js')).createDocumentRenderer()),
   ];
 }
 

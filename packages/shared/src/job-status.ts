@@ -2,10 +2,11 @@
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'canceled'];
+export type TerminalStatus = 'done' | 'failed' | 'canceled';
+export const TERMINAL_STATUSES: readonly TerminalStatus[] = ['done', 'failed', 'canceled'];
 
-export function isTerminalStatus(status: JobStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
+export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly JobStatus[]).includes(status);
 }
 
 /** What a renderer writes: the output itself, and a small preview of it. */

@@ -1,3 +1,4 @@
+import serverPackage from '../../package.json' with { type: 'json' };
 import type { KilnClient } from '@kiln/client';
 import { KilnApiError } from '@kiln/client';
 import type { RendererView } from '@kiln/shared';
@@ -70,7 +71,7 @@ export async function connectKilnMcp(transport: Transport, o: KilnMcpOptions): P
   // Low-level Server rather than McpServer: the kind tools' input schemas are JSON Schemas from
   // GET /api/renderers, published as they are; McpServer wants zod schemas for every tool.
   const server = new Server(
-    { name: 'kiln', title: 'Kiln', version: '0.1.0' },
+    { name: 'kiln', title: 'Kiln', version: serverPackage.version },
     { capabilities: { tools: { listChanged: true }, resources: {} }, instructions: INSTRUCTIONS },
   );
   server.onerror = (err) => log(`mcp: ${err.message}`);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { getJobQuerySchema, isTerminalStatus, listJobsQuerySchema } from '@kiln/shared';
 import type { FastifyReply } from 'fastify';
-import { MAX_WAIT_SECONDS, preferredWaitSeconds, waitForJobEnd } from '../services/jobs/job-waiter.js';
+import { preferredWaitSeconds, waitForJobEnd } from '../services/jobs/job-waiter.js';
 import { KilnError, issuesToDetails, validationFailed } from '../errors.js';
 import { assertCompanyAccess } from '../http/auth.js';
 import { isUuid } from '../services/companies/company-service.js';
@@ -22,6 +22,7 @@ function closedSignal(reply: FastifyReply): AbortSignal {
 }
 
 export function contentJobsRoutes(deps: AppDeps) {
+  const waitDeps = { hub: deps.hub, getJob: deps.jobs.get, statusOf: deps.jobs.requireJob };
   return async (app: FastifyInstance) => {
     app.post('/api/companies/:companyId/content-jobs', async (request, reply) => {
       // The hot path: no separate company lookup. The insert's foreign key answers "no such
@@ -42,7 +43,7 @@ export function contentJobsRoutes(deps: AppDeps) {
       if (wait !== null) {
         // Prefer: wait=N — answer with the finished job if it ends in time (RFC 7240, as Replicate does).
         reply.header('preference-applied', `wait=${wait}`);
-        const job = await waitForJobEnd({ hub: deps.hub, getJob: deps.jobs.get }, companyId, response.jobId, wait, closedSignal(reply));
+        const job = await waitForJobEnd(waitDeps, companyId, response.jobId, wait, closedSignal(reply));
         if (isTerminalStatus(job.status)) {
           return reply.status(200).header('location', location).header('idempotent-replayed', created ? 'false' : 'true').send({ ...job, jobId: job.id });
         }
@@ -67,8 +68,7 @@ export function contentJobsRoutes(deps: AppDeps) {
       const query = getJobQuerySchema.safeParse(request.query);
       if (!query.success) throw validationFailed(issuesToDetails(query.error.issues, [], request.query));
       if (!query.data.wait) return deps.jobs.get(companyId, jobId);
-      await deps.jobs.requireJob(companyId, jobId);
-      return waitForJobEnd({ hub: deps.hub, getJob: deps.jobs.get }, companyId, jobId, Math.min(MAX_WAIT_SECONDS, query.data.wait), closedSignal(reply));
+      return waitForJobEnd(waitDeps, companyId, jobId, query.data.wait, closedSignal(reply));
     });
 
     app.post('/api/companies/:companyId/content-jobs/:jobId/cancel', async (request, reply) => {

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import serverPackage from '../../package.json' with { type: 'json' };
 import type { AppDeps } from '../app-deps.js';
-
-/** Kiln's version, as its package says. */
-export const KILN_VERSION = '0.1.0';
 
 /**
  * Where an agent given only the base URL starts: `GET /api` (a JSON index of everything) and
@@ -13,7 +11,7 @@ export function discoveryRoutes(deps: AppDeps) {
     const kinds = [...deps.renderers.values()];
     const index = {
       name: 'Kiln',
-      version: KILN_VERSION,
+      version: serverPackage.version,
       description: 'Renders images, charts, documents, speech and video as asynchronous jobs, and stores every output as an asset.',
       deploymentMode: deps.config.deploymentMode,
       authentication: deps.config.deploymentMode === 'authenticated' ? 'Authorization: Bearer <API key>' : 'none (local_trusted: loopback only)',

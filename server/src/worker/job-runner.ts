@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AssetMetadata, JobStatus, OutputRole } from '@kiln/shared';
@@ -82,19 +82,12 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
   const names = outputNamer(job.outputName);
   let tmpDir: string | null = null;
   // The job's scratch folder, made when first asked for: a render process always gets one, a kind
-  // that runs in the worker (a remote call, usually) rarely needs it, and two file-system
-  // round trips per job were most of a short job's time in the worker.
+  // that runs in the worker (a remote call, usually) rarely needs it. Synchronous because it is
+  // two local syscalls and the in-worker context asks for `tmpDir` as a plain property.
   const scratch = () => {
     if (tmpDir === null) {
       mkdirSync(deps.tmpRoot, { recursive: true });
       tmpDir = mkdtempSync(path.join(deps.tmpRoot, `job-${job.id}-`));
-    }
-    return tmpDir;
-  };
-  const scratchAsync = async () => {
-    if (tmpDir === null) {
-      await mkdir(deps.tmpRoot, { recursive: true });
-      tmpDir = await mkdtemp(path.join(deps.tmpRoot, `job-${job.id}-`));
     }
     return tmpDir;
   };
@@ -131,7 +124,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
     const renderOnce = async () =>
       renderer?.runsIn === 'worker'
         ? runInThisProcess(renderer, job, scratch, hooksOf())
-        : deps.renderPool.run(job.kind, job.input, await scratchAsync(), hooksOf());
+        : deps.renderPool.run(job.kind, job.input, scratch(), hooksOf());
 
     let result;
     try {
@@ -150,7 +143,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobRow, controller: Abort
     let metadata = result?.metadata ?? {};
     if (renderer?.runsIn === 'worker' && renderer.previewOutputs) {
       // Bytes the worker did not make are decoded in a render process, never here.
-      const p = { renderPool: deps.renderPool, storage: deps.storage, companyId: job.companyId, tmpDir: await scratchAsync(), hooks: hooksOf(), outputs, stored, metadata };
+      const p = { renderPool: deps.renderPool, storage: deps.storage, companyId: job.companyId, tmpDir: scratch(), hooks: hooksOf(), outputs, stored, metadata };
       metadata = await previewStoredOutputs(p);
       if (signal.aborted) throw signal.reason;
       stored = await Promise.all(outputs.map((o) => o.stored));

@@ -148,7 +148,9 @@ export function createWorker(opts: WorkerOptions): Worker {
         storage: opts.storage,
         renderPool,
         renderers: opts.renderers,
-        // The job's slot is taken over in its completion's own transaction (one commit, not two).
+        // The slot claims its next job right after the completion, without waiting for the claim
+        // loop's round and the scratch folder's removal (bench/worker-drain.ts: ~375–400 jobs/s
+        // with it, ~355–365 without).
         next: {
           kinds: groupKinds.get(group)!,
           wanted: () => started && !stopping && connection.connected(),

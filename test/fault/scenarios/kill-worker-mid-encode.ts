@@ -5,6 +5,7 @@ import { harnessQuery } from '../../harness/postgres-server.js';
 import { JobStreams } from '../../harness/job-streams.js';
 import { doneJobsWithoutOnePrimary, readEventFacts, readStorageFacts, waitAllTerminal } from '../fault-checks.js';
 import { ResultBuilder, type ScenarioResult } from '../scenario-result.js';
+import { videoScenes } from '../../harness/video-scenes.js';
 
 export interface KillWorkerOptions {
   /** Length of the video (3 s scenes of 720p, `draft` quality): long enough to be mid-encode when killed. */
@@ -14,17 +15,6 @@ export interface KillWorkerOptions {
   /** How long the job may take to end after the kill. */
   settleSeconds: number;
 }
-
-const scene = (i: number) => ({
-  visual: {
-    type: 'svg',
-    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="720"><rect width="1280" height="720" fill="#${((i * 0x3a5f21) % 0xffffff).toString(16).padStart(6, '0')}"/><text x="80" y="380" font-size="72" fill="#fff">Scene ${i + 1}</text></svg>`,
-  },
-  durationMs: 3000,
-  caption: `Scene ${i + 1}`,
-  transition: i % 2 ? 'fade' : 'cut',
-  transitionMs: 500,
-});
 
 /**
  * (b) On two APIs and two workers: a video job is submitted through API 1 and followed from API 2;
@@ -36,7 +26,7 @@ export async function killWorkerMidEncode(cluster: KilnCluster, o: KillWorkerOpt
   const res = new ResultBuilder('b', `SIGKILL the worker running a video mid-encode (${o.videoSeconds} s of 720p)`);
   const streams = new JobStreams();
   try {
-    const scenes = Array.from({ length: Math.max(1, Math.round(o.videoSeconds / 3)) }, (_, i) => scene(i));
+    const scenes = videoScenes(o.videoSeconds);
     const submit = await requestJson(`${cluster.companyBase('api-1')}/content-jobs`, {
       method: 'POST',
       body: { kind: 'video', input: { resolution: '720p', fps: 30, format: 'mp4', quality: 'draft', scenes }, sourceTaskId: 'fault-b' },

@@ -1,12 +1,9 @@
-import type { AssetView, CompanyView, JobEvent, JobStatus, JobView, LiveEventType, RendererView } from '@kiln/shared';
+import { isTerminalStatus, TERMINAL_EVENT_TYPES, type AssetView, type CompanyView, type JobEvent, type JobStatus, type JobView, type RendererView } from '@kiln/shared';
 
 export type { AssetView, CompanyView, JobEvent, JobStatus, JobView, RendererView };
-
-// The contract's lists, restated so the bundle does not pull in zod; `satisfies` keeps them in step.
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'canceled'] as const satisfies readonly JobStatus[];
-export const isTerminal = (s: JobStatus) => s === 'done' || s === 'failed' || s === 'canceled';
-const TERMINAL_EVENTS = ['content_job.done', 'content_job.failed', 'content_job.canceled'] as const satisfies readonly LiveEventType[];
-export const isTerminalEvent = (e: JobEvent) => (TERMINAL_EVENTS as readonly string[]).includes(e.type);
+// From the contract itself (vite.config.ts keeps zod out of the bundle for these).
+export { JOB_STATUSES, isTerminalStatus as isTerminal } from '@kiln/shared';
+export const isTerminalEvent = (e: JobEvent) => TERMINAL_EVENT_TYPES.includes(e.type);
 
 /** A job updated by one of its events, as far as the event tells. */
 export function applyEvent(job: JobView, e: JobEvent): JobView {
@@ -17,7 +14,7 @@ export function applyEvent(job: JobView, e: JobEvent): JobView {
   if (d.stage !== undefined) next.stage = d.stage ?? null;
   if (typeof d.attempt === 'number') next.attempt = d.attempt;
   if (e.type === 'content_job.running' && !job.startedAt) next.startedAt = e.createdAt;
-  if (isTerminal(d.status)) {
+  if (isTerminalStatus(d.status)) {
     next.finishedAt ??= e.createdAt;
     if (d.status === 'done') next.progress = 1;
   }

@@ -90,11 +90,14 @@ export function describeAsset(asset: AssetView): string {
  */
 export function AssetPreview({ asset, preview, apiKey, linkToAsset = false }: { asset: AssetView; preview?: AssetView; apiKey: string | null; linkToAsset?: boolean }) {
   const type = asset.contentType.split(';')[0]!.trim();
-  const { url, error } = useAssetUrl(asset, apiKey);
+  // Text shows its first bytes, read on their own: the whole file is not fetched for it.
+  const isText = (type.startsWith('text/') && type !== 'text/html') || type === 'application/json';
+  const { url, error } = useAssetUrl(isText ? undefined : asset, apiKey);
   // A video shows its preview (the poster frame) until it plays.
   const poster = useAssetUrl(type.startsWith('video/') ? preview : undefined, apiKey).url;
   let body;
-  if (error) body = <p className="error-note">Could not load the file: {error instanceof Error ? error.message : String(error)}</p>;
+  if (isText) body = <TextPreview asset={asset} />;
+  else if (error) body = <p className="error-note">Could not load the file: {error instanceof Error ? error.message : String(error)}</p>;
   else if (!url) body = <p className="muted">Loading…</p>;
   else if (type.startsWith('image/')) body = <img className="media" src={url} alt={asset.filename} data-asset-preview="image" />;
   else if (type.startsWith('video/'))
@@ -117,7 +120,6 @@ export function AssetPreview({ asset, preview, apiKey, linkToAsset = false }: { 
     );
   else if (type === 'text/html')
     body = <iframe className="html-preview" src={url} sandbox="" title={asset.filename} data-asset-preview="html" />;
-  else if (type.startsWith('text/') || type === 'application/json') body = <TextPreview asset={asset} />;
   else if (preview) body = <PreviewImage asset={preview} apiKey={apiKey} alt={asset.filename} />;
   else body = <p className="muted">No preview for {type}.</p>;
 

@@ -18,18 +18,16 @@ export function QueueStats({ companyId }: { companyId: string }) {
   const [stats, setStats] = useState<CompanyStats | null>(null);
 
   useEffect(() => {
-    let stale = false;
     const controller = new AbortController();
     const load = () =>
       client
         .getStats(companyId, { signal: controller.signal })
-        .then((s) => !stale && setStats(s))
+        .then((s) => !controller.signal.aborted && setStats(s))
         .catch(() => {});
     setStats(null);
     void load();
     const timer = setInterval(load, REFRESH_MS);
     return () => {
-      stale = true;
       controller.abort();
       clearInterval(timer);
     };

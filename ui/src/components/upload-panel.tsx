@@ -66,14 +66,12 @@ export function useUploads(companyId: string, apiKey: string | null, onUploaded:
 }
 
 export function UploadPanel({ uploads, dragging, start }: Pick<ReturnType<typeof useUploads>, 'uploads' | 'dragging' | 'start'>) {
-  const input = useRef<HTMLInputElement>(null);
   return (
     <div className={`panel upload-panel${dragging ? ' dragging' : ''}`}>
       <div className="upload-row">
         <label className="button primary upload-button">
           Upload
           <input
-            ref={input}
             className="visually-hidden"
             type="file"
             name="upload"

@@ -1,7 +1,7 @@
 import { chartMeta } from './chart-meta.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { chartInputSchema, MAX_CHART_SIDE, MAX_RASTER_PIXELS, MAX_RASTER_SIDE, type ChartInput } from '@kiln/shared';
+import { MAX_CHART_SIDE, MAX_RASTER_PIXELS, MAX_RASTER_SIDE, type ChartInput } from '@kiln/shared';
 import { capsExceeded, defineRenderer, RenderError, throwIfAborted, type RenderContext, type RenderResult } from '../contract.js';
 import { withAbortReason } from '../abort-reason.js';
 import { writePreview, PREVIEW_LONG_SIDE } from '../preview-image.js';

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { documentInputSchema, type DocumentInput } from '@kiln/shared';
+import type { DocumentInput } from '@kiln/shared';
 import { defineRenderer, RenderError, throwIfAborted, type RenderContext, type Renderer, type RenderResult } from '../contract.js';
 import { withAbortReason } from '../abort-reason.js';
 import { readAssetBytes } from '../read-asset-bytes.js';

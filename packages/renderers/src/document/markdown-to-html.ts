@@ -14,8 +14,6 @@ export interface ParsedMarkdown {
   refusedImages: string[];
   /** Plain text of the first level-1 heading, the default document title. */
   firstHeading?: string;
-  /** Top-level `\pagebreak` lines and `<!-- pagebreak -->` comments, now `pagebreak` tokens. */
-  pageBreaks: number;
   /** What will not render as written (raw HTML, refused links …), for the job's warnings. */
   notices: MarkdownNotices;
 }
@@ -28,7 +26,7 @@ export interface ParsedMarkdown {
 export function parseMarkdown(markdown: string): ParsedMarkdown {
   const marked = new Marked({ gfm: true, async: false });
   const tokens = marked.lexer(markdown);
-  const pageBreaks = splitPageBreaks(tokens, (text) => {
+  splitPageBreaks(tokens, (text) => {
     // A fresh lexer (a shared one keeps state), reading the document's link definitions.
     const lexer = new Lexer({ gfm: true, async: false });
     lexer.tokens.links = tokens.links;
@@ -46,7 +44,7 @@ export function parseMarkdown(markdown: string): ParsedMarkdown {
       firstHeading = plainText((token as Tokens.Heading).tokens).trim() || undefined;
     }
   });
-  return { tokens, assetIds: [...assetIds], refusedImages, firstHeading, pageBreaks, notices: collectNotices(tokens) };
+  return { tokens, assetIds: [...assetIds], refusedImages, firstHeading, notices: collectNotices(tokens) };
 }
 
 export function assetIdOf(href: string): string | undefined {

@@ -1,6 +1,6 @@
 import { imageMeta } from './image-meta.js';
 import type { Font } from 'satori';
-import { imageInputSchema, type ImageCardInput, type ImageInput, type ImageSvgInput } from '@kiln/shared';
+import type { ImageCardInput, ImageInput, ImageSvgInput } from '@kiln/shared';
 import { defineRenderer, RenderError, throwIfAborted, type RenderContext, type Renderer, type RenderResult } from '../contract.js';
 import { DEFAULT_FONT_FAMILY, FONT_FILES } from '../fonts.js';
 import { loadFontMetrics, type FontMetrics } from '../font-metrics.js';

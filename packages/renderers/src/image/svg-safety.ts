@@ -1,4 +1,3 @@
-import { RenderError } from '../contract.js';
 
 /**
  * SVG from users must not make the server read files or the network. resvg would resolve
@@ -26,15 +25,4 @@ export function findExternalReferences(svg: string): string[] {
 export function isInternalReference(value: string): boolean {
   const v = value.trim();
   return v.startsWith('#') || /^data:image\//i.test(v);
-}
-
-export function assertSafeSvg(svg: string, path = ['input', 'svg']): void {
-  const refs = findExternalReferences(svg);
-  if (refs.length > 0) {
-    throw new RenderError(
-      'validation_failed',
-      'SVG may not reference external files or URLs; inline images as data: URIs.',
-      { details: [{ path, message: `external references: ${refs.slice(0, 5).join(', ')}` }] },
-    );
-  }
 }

@@ -1,5 +1,4 @@
 import sharp, { type Metadata } from 'sharp';
-import { read } from 'vega';
 import { MAX_CHART_ROWS, MAX_RASTER_PIXELS, MAX_RASTER_SIDE, UPLOAD_TYPES, type AssetMetadata } from '@kiln/shared';
 import { capsExceeded, RenderError, type RenderContext } from '../contract.js';
 import { readAssetBytes } from '../read-asset-bytes.js';
@@ -64,14 +63,8 @@ export async function inspectUpload(input: InspectUploadInput, ctx: RenderContex
     }
     case 'text/csv':
     case 'text/tab-separated-values': {
-      const type = input.contentType === 'text/csv' ? 'csv' : 'tsv';
-      let rows: unknown[];
-      try {
-        rows = read(text, { type }) as unknown[];
-      } catch (err) {
-        throw fail((err as Error).message);
-      }
-      return { format: type, rows: rows.length };
+      // Counted while the bytes streamed in, as vega's parser will read them (chart-data-rows.ts).
+      return { format: input.contentType === 'text/csv' ? 'csv' : 'tsv', rows: counter!.rows() };
     }
     case 'image/svg+xml': {
       // As inline SVG input is checked: well-formed, no external references, and within the

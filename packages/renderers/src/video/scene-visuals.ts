@@ -57,24 +57,9 @@ export async function nestedSceneInput(
       details: [{ path: at, message: `no ${visual.type} renderer` }],
     });
   }
-  if (visual.type !== 'svg') return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, at) };
-  // The image renderer's preflight parses the SVG and checks its caps at the frame's width; its
-  // errors point at its own input (`input.svg`), which is this scene's `visual.svg`.
-  try {
-    return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, where) };
-  } catch (err) {
-    throw atSceneSvg(err, at);
-  }
-}
-
-/** Re-roots the image renderer's `['input', 'svg', …]` error paths at the scene's `visual.svg`. */
-function atSceneSvg(err: unknown, at: (string | number)[]): unknown {
-  if (!(err instanceof RenderError) || !Array.isArray(err.options.details)) return err;
-  const details = err.options.details.map((d: { path?: unknown }) => {
-    const p = d.path;
-    return Array.isArray(p) && p[0] === 'input' && p[1] === 'svg' ? { ...d, path: [...at, ...p.slice(2)] } : d;
-  });
-  return new RenderError(err.code, err.message, { ...err.options, details });
+  // An SVG scene is the image renderer's input `{svg, …}` made from `visual`, so its errors
+  // (`input.svg…`, re-rooted by parseNestedInput) land on the scene's `visual.svg…`.
+  return { renderer: request.renderer, input: await parseNestedInput(request.renderer, request.raw, visual.type === 'svg' ? where : at) };
 }
 
 /**

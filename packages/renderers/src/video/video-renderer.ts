@@ -2,7 +2,7 @@ import { videoMeta } from './video-meta.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MAX_VIDEO_DURATION_MS, resolveVideoSize, videoInputSchema, type VideoInput } from '@kiln/shared';
+import { resolveVideoSize, type VideoInput } from '@kiln/shared';
 import { RenderError, defineRenderer, throwIfAborted, type RenderContext, type Renderer } from '../contract.js';
 import { FONT_FILES } from '../fonts.js';
 import { imageRenderer } from '../image/image-renderer.js';

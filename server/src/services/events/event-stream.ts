@@ -61,7 +61,8 @@ export async function streamEvents(o: EventStreamOptions): Promise<void> {
 
   // A stream that opened keeps trying through a database outage (its client would otherwise see
   // a stream end with no terminal event); the client's own reconnect covers longer ones.
-  const read = <T>(fn: () => Promise<T>) => retryThroughOutage(fn, { deadline: Date.now() + REPLAY_PATIENCE_MS, signal: closedSignal(o.sse) });
+  const closed = closedSignal(o.sse);
+  const read = <T>(fn: () => Promise<T>) => retryThroughOutage(fn, { deadline: Date.now() + REPLAY_PATIENCE_MS, signal: closed });
   try {
     const snapshot = await read(o.snapshot);
     o.sse.send({ event: 'snapshot', data: snapshot.data });

@@ -159,7 +159,6 @@ export function jobService(deps: JobServiceDeps) {
     },
 
     /** The queue position and estimated start of a queued job; null once it left the queue. */
-    queueEstimate: (jobId: string) => queue.estimate(jobId),
     /** Hears a queued job's estimate once a second (one queue read per round for all followers); returns the unfollow. */
     followQueueEstimate: (jobId: string, listener: (estimate: QueueEstimate | null) => void) => queue.follow(jobId, listener),
 

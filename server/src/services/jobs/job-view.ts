@@ -2,10 +2,9 @@ import type { JobView } from '@kiln/shared';
 import { toAssetView, type AssetRow } from '../assets/asset-store.js';
 import type { JobRow } from './job-row.js';
 
-/** Assets primary first (the order callers read them in), and the job's outputs once it is done. */
+/** The job's assets, in the order given (`listAssetsOfJobs` reads them primary first, ASSET_ORDER), and its outputs once it is done. */
 function outputsOf(job: JobRow, assets: AssetRow[], baseUrl: string) {
-  const rank = (a: AssetRow) => (a.role === 'primary' ? 0 : a.role === 'preview' ? 1 : 2);
-  const views = [...assets].sort((a, b) => rank(a) - rank(b) || a.createdAt.getTime() - b.createdAt.getTime()).map((a) => toAssetView(a, baseUrl));
+  const views = assets.map((a) => toAssetView(a, baseUrl));
   const primaries = job.status === 'done' ? views.filter((a) => a.role === 'primary') : [];
   return { output: primaries[0] ?? null, outputs: primaries, assets: views };
 }

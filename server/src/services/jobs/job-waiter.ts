@@ -8,10 +8,16 @@ export const MAX_WAIT_SECONDS = 60;
  * Waits until the job ends, at most `seconds`, and returns it as it is then. Waiting holds no
  * database connection: the job's terminal event arrives through the process's event hub (from
  * whichever process ran it). The subscription is made before the job is first read, so an end
- * that happens in between is not missed.
+ * that happens in between is not missed. The first read is of the status only (it also answers
+ * 404 for an unknown job): the full view is read once, at the end. `seconds` above the maximum
+ * counts as the maximum.
  */
 export async function waitForJobEnd(
-  deps: { hub: EventHub; getJob: (companyId: string, jobId: string) => Promise<JobView> },
+  deps: {
+    hub: EventHub;
+    getJob: (companyId: string, jobId: string) => Promise<JobView>;
+    statusOf: (companyId: string, jobId: string) => Promise<{ status: JobView['status'] }>;
+  },
   companyId: string,
   jobId: string,
   seconds: number,
@@ -28,13 +34,14 @@ export async function waitForJobEnd(
   });
   let timer: NodeJS.Timeout | undefined;
   try {
-    const now = await deps.getJob(companyId, jobId);
-    if (isTerminalStatus(now.status) || seconds <= 0) return now;
-    await Promise.race([
-      end,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, seconds * 1000))),
-      new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
-    ]);
+    const { status } = await deps.statusOf(companyId, jobId);
+    if (!isTerminalStatus(status) && seconds > 0) {
+      await Promise.race([
+        end,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(MAX_WAIT_SECONDS, seconds) * 1000))),
+        new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
+      ]);
+    }
     return await deps.getJob(companyId, jobId);
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobStatus } from '@kiln/shared';
+import { isTerminalStatus, TERMINAL_STATUSES } from '@kiln/shared';
 import { cachedRead } from '../../db/cached-read.js';
 import type { Queryable } from '../jobs/job-row.js';
 import { countActiveJobsByKind, type ActiveCount } from '../jobs/queue-stats-store.js';
@@ -20,7 +20,6 @@ export interface KilnMetrics extends JobCounters, WorkerObserver {
   countSseClients(count: () => number): void;
 }
 
-const TERMINAL: readonly ('done' | 'failed' | 'canceled')[] = ['done', 'failed', 'canceled'];
 const WEBHOOK_OUTCOMES: readonly WebhookOutcome[] = ['delivered', 'retrying', 'failed'];
 /** The gauges read the database at most this often, however often Prometheus (or several) scrape. */
 const QUEUE_DEPTH_CACHE_MS = 1000;
@@ -110,11 +109,10 @@ export function createKilnMetrics(deps: { pool: Queryable; kinds: readonly strin
   for (const kind of kinds) {
     created.inc({ kind }, 0);
     render.zero({ kind });
-    for (const status of TERMINAL) finished.inc({ kind, status }, 0);
+    for (const status of TERMINAL_STATUSES) finished.inc({ kind, status }, 0);
   }
   for (const outcome of WEBHOOK_OUTCOMES) webhooks.inc({ outcome }, 0);
 
-  const isTerminal = (s: JobStatus): s is 'done' | 'failed' | 'canceled' => (TERMINAL as readonly string[]).includes(s);
 
   return {
     contentType: registry.contentType,
@@ -131,7 +129,7 @@ export function createKilnMetrics(deps: { pool: Queryable; kinds: readonly strin
     },
     jobEnded(job, status, renderSeconds) {
       // A retry (back to queued) is not an end; its next attempt is measured on its own.
-      if (!isTerminal(status)) return;
+      if (!isTerminalStatus(status)) return;
       finished.inc({ kind: job.kind, status });
       render.observe({ kind: job.kind }, renderSeconds);
     },
