@@ -31,8 +31,8 @@ export class JobAbort extends Error {
 export interface JobRunnerDeps {
   pool: Queryable;
   /**
-   * When set, a finishing job's completion also claims its successor (one job of these kinds), in
-   * the same transaction, and hands it to `start`.
+   * When set, a finishing job's slot claims its successor (one job of these kinds) right after
+   * the completion commits, and hands it to `start`.
    */
   next?: {
     kinds: string[];
@@ -217,8 +217,8 @@ async function readCompanyAsset(deps: JobRunnerDeps, companyId: string, assetId:
 }
 
 /**
- * Records assets, their events and `done` in one statement (see completeJob), claiming the job's
- * successor in the same transaction. A connection lost around COMMIT leaves us not knowing
+ * Records assets, their events and `done` in one statement (see completeJob), then claims the
+ * job's successor. A connection lost around COMMIT leaves us not knowing
  * whether it happened; before trying again, look: if the job is `done` with our objects as its
  * assets, it did.
  */

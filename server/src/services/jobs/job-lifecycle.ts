@@ -227,12 +227,7 @@ const COMPLETION_SQL = `WITH u AS (
   )
   SELECT ev.type, ${NOTIFY_EVENT} AS notified FROM ev`;
 
-/**
- * Records a finished render in one statement: the asset rows, an `asset.created` event for each
- * (in output order) and then `content_job.done` with their ids, the webhook outbox row and the
- * NOTIFYs — all guarded by `status = 'running' AND locked_by = worker`, so a job that was reaped or
- * canceled meanwhile gets neither assets nor `done`.
- */
+/** The completion statement (COMPLETION_SQL) with its parameters, as a prepared statement. */
 function completionQuery(c: Completion) {
   const outputs = c.outputs.map((o, i) => ({
     ord: i, provider: o.provider, namespace: o.namespace, object_key: o.objectKey, content_type: o.contentType,
