@@ -146,7 +146,14 @@ describe('companies, renderers, health', () => {
 
   it('health and readiness', async () => {
     expect((await kiln.api('GET', '/api/health')).body).toEqual({ status: 'ok' });
-    const ready = await kiln.api('GET', '/api/ready');
+    // Readiness includes a live render process: the test before cancels running renders, and a
+    // render that does not stop in time costs its process (replaced within a second or two), so
+    // readiness may lag a moment. It must come back, with every check true.
+    let ready = await kiln.api('GET', '/api/ready');
+    for (const deadline = Date.now() + 30_000; ready.status !== 200 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      ready = await kiln.api('GET', '/api/ready');
+    }
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ database: true, migrations: true, worker: true, inputCheckers: true });
   });
